@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+require('../dist/ts/cli/main').main(process.argv);

@@ -1,0 +1,36 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ingestCommand } from './ingest-command';
+import { sqlCommand } from './sql-command';
+
+export function program(): Command {
+  const cli = new Command('zeek-arrow')
+    .description('Zeek logs as typed tables in DuckDB, Parquet and Arrow; conn.log joined to its packets.')
+    .showHelpAfterError()
+    .exitOverride();
+  cli.command('ingest')
+    .description('bring Zeek logs (TSV or JSON, plain or .gz; files or directories) into a table per log path')
+    .argument('<paths...>', 'log files or directories of them')
+    .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
+    .option('--quiet', 'print only problems')
+    .action(ingestCommand);
+  cli.command('sql')
+    .description('run SQL on a database and print the result')
+    .argument('<query>', 'SQL to run')
+    .requiredOption('--db <file>', 'DuckDB database file')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action(sqlCommand);
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`zeek-arrow: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

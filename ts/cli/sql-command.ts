@@ -1,0 +1,14 @@
+import { existsSync } from 'node:fs';
+import { Database } from '../duckdb/database';
+import { OutputFormat, writeResult } from './result-format';
+
+export async function sqlCommand(query: string, options: { db: string; format: OutputFormat }): Promise<void> {
+  if (!existsSync(options.db)) throw new Error(`no database at '${options.db}'`);
+  const db = await Database.open(options.db);
+  try {
+    const result = await db.connection.stream(query);
+    await writeResult(result, options.format, process.stdout);
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,115 @@
+import { Database } from './database';
+import { Column, LogSchema, tableNameFor } from '../schema/log-schema';
+import { columnType, createTableSql } from '../schema/duckdb-table';
+import { ident, literal } from '../schema/mapping';
+
+/** Where zeek-arrow keeps what it knows about a database's log tables and files. */
+export const META = 'zeek_arrow';
+
+const SETUP = [
+  `CREATE SCHEMA IF NOT EXISTS ${META}`,
+  // The Zeek types of each log table: DuckDB types alone cannot tell addr from string.
+  `CREATE TABLE IF NOT EXISTS ${META}.log_schemas (
+     log_path VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, fields JSON NOT NULL)`,
+  // Every log file ingested, known by the SHA-256 of its content.
+  `CREATE TABLE IF NOT EXISTS ${META}.log_files (
+     sha256 VARCHAR PRIMARY KEY, file VARCHAR NOT NULL, log_path VARCHAR, format VARCHAR,
+     bytes UBIGINT, lines UBIGINT, row_count UBIGINT, error_count UBIGINT, ingested_at TIMESTAMPTZ)`,
+];
+
+export interface LogFileRecord {
+  sha256: string;
+  file: string;
+  logPath: string | null;
+  format: string;
+  bytes: number;
+  lines: number;
+  rows: number;
+  errors: number;
+}
+
+/** Creates, extends and describes the table of each log path. */
+export class LogTables {
+  private schemas = new Map<string, LogSchema>();
+
+  private constructor(readonly db: Database) {}
+
+  static async open(db: Database): Promise<LogTables> {
+    for (const sql of SETUP) await db.run(sql);
+    const tables = new LogTables(db);
+    for (const row of await db.all(`SELECT log_path, fields FROM ${META}.log_schemas`)) {
+      const path = String(row.log_path);
+      tables.schemas.set(path, LogSchema.fromJSON({ path, fields: JSON.parse(String(row.fields)) }));
+    }
+    return tables;
+  }
+
+  schemaOf(logPath: string): LogSchema | undefined {
+    return this.schemas.get(logPath);
+  }
+
+  tableOf(logPath: string): string {
+    return tableNameFor(logPath);
+  }
+
+  /**
+   * Makes the table of `schema.path` hold at least these fields, creating it or
+   * adding the new columns, and returns the table's (merged) schema.
+   */
+  async ensure(schema: LogSchema): Promise<LogSchema> {
+    const table = this.tableOf(schema.path);
+    const known = this.schemas.get(schema.path);
+    if (!known) {
+      for (const path of this.schemas.keys()) {
+        if (this.tableOf(path) === table) {
+          throw new Error(`logs '${path}' and '${schema.path}' would share the table '${table}'`);
+        }
+      }
+      await this.db.run(createTableSql(schema, table));
+      await this.save(schema);
+      return schema;
+    }
+    const merged = known.merge(schema);
+    if (merged === known) return known;
+    for (const sql of addColumnsSql(table, known.columns, merged.columns, [])) await this.db.run(sql);
+    await this.save(merged);
+    return merged;
+  }
+
+  private async save(schema: LogSchema): Promise<void> {
+    const fields = JSON.stringify(schema.toJSON().fields);
+    await this.db.run(`INSERT OR REPLACE INTO ${META}.log_schemas VALUES
+      (${literal(schema.path)}, ${literal(this.tableOf(schema.path))}, ${literal(fields)})`);
+    this.schemas.set(schema.path, schema);
+  }
+
+  async knownFiles(): Promise<Set<string>> {
+    const rows = await this.db.all(`SELECT sha256 FROM ${META}.log_files`);
+    return new Set(rows.map(r => String(r.sha256)));
+  }
+
+  async recordFile(f: LogFileRecord): Promise<void> {
+    await this.db.run(`INSERT OR REPLACE INTO ${META}.log_files VALUES (${literal(f.sha256)}, ${literal(f.file)},
+      ${f.logPath === null ? 'NULL' : literal(f.logPath)}, ${literal(f.format)}, ${f.bytes}, ${f.lines},
+      ${f.rows}, ${f.errors}, now())`);
+  }
+
+  logPaths(): string[] {
+    return [...this.schemas.keys()].sort();
+  }
+}
+
+/** ALTER statements adding the columns (or record fields) that `after` has and `before` lacks. */
+function addColumnsSql(table: string, before: Column[], after: Column[], path: string[]): string[] {
+  const statements: string[] = [];
+  for (const column of after) {
+    const old = before.find(c => c.name === column.name);
+    const columnPath = [...path, column.name];
+    if (!old) {
+      statements.push(`ALTER TABLE ${ident(table)} ADD COLUMN ${columnPath.map(ident).join('.')} ${columnType(column)}`);
+    } else if ('children' in column && 'children' in old) {
+      statements.push(...addColumnsSql(table, old.children, column.children, columnPath));
+    }
+  }
+  return statements;
+}

@@ -1,0 +1,319 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Database } from '../duckdb/database';
+import { LogTables } from '../duckdb/log-tables';
+import { LogSchema } from '../schema/log-schema';
+import { zeekTypeName } from '../schema/zeek-type';
+import { ScannedLog, scanLogFile } from './log-file-scan';
+import { LogFormatError, TsvSection, parseSections, sectionSignature } from './tsv-header';
+import { REJECTS_SCAN, REJECTS_TABLE, insertTsvSql, readTsvSql } from './tsv-sql';
+import { insertJsonSql, readJsonSql } from './json-sql';
+import { catalogSchema, jsonLogSchema, jsonLogShape } from './json-schema';
+import { LineCheck, LineRange, copyLineRanges, jsonLineCheck, tsvLineCheck } from './line-check';
+
+export interface IngestProblem {
+  file: string;
+  line?: number;
+  /** Byte offset in the (decompressed) file. */
+  byte?: number;
+  field?: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export function formatProblem(p: IngestProblem): string {
+  const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}`;
+  const byte = p.byte !== undefined ? ` (byte ${p.byte})` : '';
+  const field = p.field ? `field '${p.field}': ` : '';
+  return `${p.severity}: ${where}${byte}: ${field}${p.message}`;
+}
+
+export interface IngestSummary {
+  filesIngested: number;
+  /** Files whose content was already in the database (or twice in this run). */
+  filesSkipped: number;
+  rows: number;
+  rowsByLog: Record<string, number>;
+  problems: IngestProblem[];
+}
+
+export interface IngestOptions {
+  onFile?: (file: string, done: number, total: number) => void;
+}
+
+const LOG_NAME = /\.(log|json)(\.gz)?$/;
+
+/** Log files under the inputs: files as given, directories searched for *.log[.gz] and *.json[.gz]. */
+export async function listLogFiles(inputs: string[], problems: IngestProblem[]): Promise<string[]> {
+  const files: string[] = [];
+  const visit = async (path: string, explicit: boolean): Promise<void> => {
+    let info;
+    try {
+      info = await stat(path);
+    } catch (e) {
+      problems.push({ file: path, message: `cannot read: ${(e as Error).message}`, severity: 'error' });
+      return;
+    }
+    if (info.isDirectory()) {
+      let entries: string[];
+      try {
+        entries = (await readdir(path)).sort();
+      } catch (e) {
+        problems.push({ file: path, message: `cannot list: ${(e as Error).message}`, severity: 'error' });
+        return;
+      }
+      for (const entry of entries) await visit(join(path, entry), false);
+    } else if (explicit || LOG_NAME.test(path)) {
+      files.push(path);
+    }
+  };
+  for (const input of inputs) await visit(input, true);
+  return files;
+}
+
+/** A log's path from its file name: `conn.log`, `conn.2024-01-01-00-00-00.log.gz` → `conn`. */
+export function logPathFromFileName(file: string): string {
+  return basename(file).split('.')[0];
+}
+
+/** A piece of a log file DuckDB reads in one scan: the file itself or a copy of some of its lines. */
+interface Piece {
+  readPath: string;
+  gzip: boolean;
+  /** Add to a line number in readPath to get the line in the original file. */
+  lineOffset: number;
+  /** Names a bad line when DuckDB cannot read the piece whole. */
+  check: LineCheck;
+  /** Inserts the piece's rows, reporting lines DuckDB passed over; returns the row count. */
+  insert(piece: Piece, problems: IngestProblem[]): Promise<number>;
+}
+
+/** Brings Zeek logs (TSV or JSON, plain or gzipped) into a table per log path. */
+export class LogIngester {
+  private problems: IngestProblem[] = [];
+  private rowsByLog: Record<string, number> = {};
+  private tsvSchemas = new Map<string, LogSchema>();
+  private tmp = '';
+
+  private constructor(private db: Database, private tables: LogTables) {}
+
+  static async ingest(db: Database, inputs: string[], options: IngestOptions = {}): Promise<IngestSummary> {
+    const ingester = new LogIngester(db, await LogTables.open(db));
+    return ingester.run(inputs, options);
+  }
+
+  private async run(inputs: string[], options: IngestOptions): Promise<IngestSummary> {
+    const files = await listLogFiles(inputs, this.problems);
+    const known = await this.tables.knownFiles();
+    this.tmp = await mkdtemp(join(tmpdir(), 'zeek-arrow-ingest-'));
+    let ingested = 0;
+    let skipped = 0;
+    try {
+      const scanned: ScannedLog[] = [];
+      for (const file of files) {
+        try {
+          const log = await scanLogFile(file);
+          if (known.has(log.sha256)) { skipped++; continue; }
+          known.add(log.sha256);
+          scanned.push(log);
+        } catch (e) {
+          this.problems.push(fileProblem(file, `cannot read: ${(e as Error).message}`));
+        }
+      }
+      // TSV logs first: JSON logs of the same path take their types.
+      const ordered = [...scanned.filter(s => s.format === 'tsv'), ...scanned.filter(s => s.format === 'json')];
+      let done = 0;
+      for (const log of ordered) {
+        options.onFile?.(log.file, done++, ordered.length);
+        if (await this.ingestFile(log)) ingested++;
+      }
+    } finally {
+      await rm(this.tmp, { recursive: true, force: true });
+    }
+    const rows = Object.values(this.rowsByLog).reduce((a, b) => a + b, 0);
+    return { filesIngested: ingested, filesSkipped: skipped, rows, rowsByLog: this.rowsByLog, problems: this.problems };
+  }
+
+  private async ingestFile(log: ScannedLog): Promise<boolean> {
+    if (log.truncated) {
+      this.problems.push(fileProblem(log.file, `${log.truncated.message} at compressed byte ` +
+        `${log.truncated.compressedOffset}; the lines before it are ingested`, { line: log.truncated.line }));
+    }
+    try {
+      const planned = log.format === 'tsv' ? await this.tsvPieces(log) : await this.jsonPieces(log);
+      if (!planned) return false;
+      const rows = await this.load(log, planned.logPath, planned.pieces);
+      if (rows === undefined) return false;
+      this.rowsByLog[planned.logPath] = (this.rowsByLog[planned.logPath] ?? 0) + rows;
+      return true;
+    } catch (e) {
+      if (!(e instanceof LogFormatError)) throw e;
+      this.problems.push(fileProblem(log.file, e.message.slice(log.file.length + 2).replace(/^\d+: /, ''), { line: e.line }));
+      return false;
+    }
+  }
+
+  /**
+   * Loads a file's pieces and records the file, all in one transaction. If
+   * DuckDB cannot read a piece whole, every piece is checked line by line,
+   * bad lines are named and blanked (so line numbers stay), and it tries once more.
+   */
+  private async load(log: ScannedLog, logPath: string, pieces: Piece[]): Promise<number | undefined> {
+    const attempt = (ps: Piece[], problems: IngestProblem[]) => this.db.transaction(async () => {
+      let rows = 0;
+      for (const p of ps) rows += await p.insert(p, problems);
+      const errors = problems.filter(p => p.severity === 'error').length + (log.truncated ? 1 : 0);
+      await this.tables.recordFile({
+        sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors,
+      });
+      return rows;
+    });
+    const firstProblems: IngestProblem[] = [];
+    try {
+      const rows = await attempt(pieces, firstProblems);
+      this.problems.push(...firstProblems);
+      return rows;
+    } catch (first) {
+      const problems: IngestProblem[] = [];
+      const cleaned: Piece[] = [];
+      for (const p of pieces) {
+        const copy = await copyLineRanges(p.readPath, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check: p.check }],
+          await mkdtemp(join(this.tmp, 'clean-')));
+        for (const bad of copy.problems) {
+          problems.push(fileProblem(log.file, bad.message, { line: bad.line + p.lineOffset, field: bad.field }));
+        }
+        cleaned.push({ ...p, readPath: copy.files[0], gzip: false });
+      }
+      try {
+        const rows = await attempt(cleaned, problems);
+        this.problems.push(...problems);
+        return rows;
+      } catch (second) {
+        this.problems.push(...problems);
+        const reason = ((problems.length ? second : first) as Error).message.split('\n')[0];
+        this.problems.push(fileProblem(log.file, `cannot be read: ${reason}`));
+        return undefined;
+      }
+    }
+  }
+
+  /** Splits a TSV log into pieces DuckDB can read in one scan each. */
+  private async tsvPieces(log: ScannedLog): Promise<{ logPath: string; pieces: Piece[] } | undefined> {
+    const sections = parseSections(log.file, log.headerLines, logPathFromFileName(log.file));
+    if (sections.length === 0) {
+      this.problems.push(fileProblem(log.file, log.bytes === 0 ? 'empty file' : 'no #fields/#types header: not a Zeek log',
+        { line: 1 }));
+      return undefined;
+    }
+    const logPath = sections[0].schema.path;
+    const pieceOf = (section: TsvSection, readPath: string, gzip: boolean, lineOffset: number): Piece => ({
+      readPath, gzip, lineOffset,
+      check: tsvLineCheck(section.header, section.schema),
+      insert: (p, problems) => this.insertTsv(log, section, p, problems),
+    });
+    const runs: TsvSection[][] = [];
+    for (const s of sections) {
+      if (s.schema.path !== logPath) {
+        throw new LogFormatError(log.file, s.typesLine, `#path changes from '${logPath}' to '${s.schema.path}'`);
+      }
+      const last = runs[runs.length - 1];
+      if (last && sectionSignature(last[0]) === sectionSignature(s)) last.push(s);
+      else runs.push([s]);
+    }
+    for (const run of runs) {
+      await this.tables.ensure(run[0].schema);
+      this.tsvSchemas.set(logPath, run[0].schema);
+    }
+    if (runs.length === 1 && !log.truncated) return { logPath, pieces: [pieceOf(sections[0], log.file, log.gzip, 0)] };
+    // Sections with different fields, or a broken gzip: copy each run of alike sections out.
+    const lastLine = log.truncated ? log.truncated.line - 1 : log.lines;
+    const ranges: LineRange[] = runs.map((run, i) => ({
+      from: run[0].headerStart,
+      to: i + 1 < runs.length ? runs[i + 1][0].headerStart - 1 : lastLine,
+    }));
+    const { files } = await copyLineRanges(log.file, ranges, await mkdtemp(join(this.tmp, 'sections-')));
+    return { logPath, pieces: runs.map((run, i) => pieceOf(run[0], files[i], false, ranges[i].from - 1)) };
+  }
+
+  private async insertTsv(log: ScannedLog, section: TsvSection, piece: Piece, problems: IngestProblem[]): Promise<number> {
+    const { header, schema } = section;
+    const tableSchema = this.tables.schemaOf(schema.path)!;
+    await this.db.run(`DROP TABLE IF EXISTS temp.${REJECTS_TABLE}`);
+    await this.db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
+    const source = readTsvSql([piece.readPath], header, schema, piece.gzip);
+    const result = await this.db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
+    const rejects = await this.db.all(`SELECT line, byte_position, column_idx, error_type, csv_line, error_message
+      FROM temp.${REJECTS_TABLE} ORDER BY line, column_idx`);
+    const reported = new Set<number>();
+    for (const r of rejects) {
+      const line = Number(r.line);
+      // Header lines do not parse as data: that is how we pass over them.
+      if (String(r.csv_line ?? '').startsWith('#') || reported.has(line)) continue;
+      reported.add(line);
+      const field = r.error_type === 'CAST' && r.column_idx !== null ? header.fields[Number(r.column_idx)] : undefined;
+      problems.push(fileProblem(log.file, rejectMessage(String(r.error_type), String(r.error_message), section, field), {
+        line: line + piece.lineOffset, byte: piece.lineOffset === 0 && !piece.gzip ? Number(r.byte_position) : undefined, field,
+      }));
+    }
+    return result.rowsChanged;
+  }
+
+  private async jsonPieces(log: ScannedLog): Promise<{ logPath: string; pieces: Piece[] } | undefined> {
+    const shape = await jsonLogShape(this.db, log.file, log.gzip, logPathFromFileName(log.file));
+    if (shape.keys.length === 0) {
+      this.problems.push(fileProblem(log.file, log.bytes === 0 ? 'empty file' : 'no JSON records found', { line: 1 }));
+      return undefined;
+    }
+    const { schema, guessed } = jsonLogSchema(shape,
+      [this.tables.schemaOf(shape.path), this.tsvSchemas.get(shape.path), catalogSchema(shape.path)]);
+    if (guessed.length) {
+      this.problems.push(fileProblem(log.file, `log '${shape.path}' has no known Zeek types for ` +
+        `${guessed.join(', ')}: guessed from the JSON values`, { severity: 'warning' }));
+    }
+    try {
+      await this.tables.ensure(schema);
+    } catch (e) {
+      throw new LogFormatError(log.file, undefined, (e as Error).message);
+    }
+    let readPath = log.file;
+    let gzip = log.gzip;
+    if (log.truncated) {
+      const copy = await copyLineRanges(log.file, [{ from: 1, to: log.truncated.line - 1 }], await mkdtemp(join(this.tmp, 'json-')));
+      readPath = copy.files[0];
+      gzip = false;
+    }
+    const piece: Piece = {
+      readPath, gzip, lineOffset: 0,
+      check: jsonLineCheck(schema),
+      insert: async p => {
+        const table = this.tables.schemaOf(schema.path)!;
+        const sql = insertJsonSql(this.tables.tableOf(schema.path), table, schema, readJsonSql([p.readPath], schema, p.gzip));
+        return (await this.db.query(sql)).rowsChanged;
+      },
+    };
+    return { logPath: schema.path, pieces: [piece] };
+  }
+}
+
+function fileProblem(file: string, message: string, extra: Partial<IngestProblem> = {}): IngestProblem {
+  return { file, message, severity: 'error', ...extra };
+}
+
+function rejectMessage(type: string, message: string, section: TsvSection, field: string | undefined): string {
+  switch (type) {
+    case 'MISSING COLUMNS':
+    case 'TOO MANY COLUMNS': {
+      const found = /Found: (\d+)/.exec(message);
+      return `expected ${section.header.fields.length} fields, found ${found ? found[1] : (type === 'MISSING COLUMNS' ? 'fewer' : 'more')}`;
+    }
+    case 'CAST': {
+      const value = /string "([^"]*)"/.exec(message);
+      const type = field ? section.schema.fields.find(f => f.name === field)?.type : undefined;
+      const typeName = type ? zeekTypeName(type) : 'its type';
+      return value ? `'${value[1]}' is not a ${typeName}` : message;
+    }
+    default:
+      return message.split('\n')[0];
+  }
+}

@@ -1,0 +1,69 @@
+import { Database } from '../duckdb/database';
+import { LogField, LogSchema } from '../schema/log-schema';
+import { ZeekType, parseZeekType } from '../schema/zeek-type';
+import { literal } from '../schema/mapping';
+import knownLogsJson from '../schema/known-logs.json';
+
+// JSON logs carry no types. A field's Zeek type comes, in this order, from the
+// table already in the database, a TSV log of the same path, the catalog of
+// Zeek's standard logs (known-logs.json, written by scripts/gen-log-catalog.zeek
+// under Zeek 8.0), and only then from the JSON values themselves.
+
+type Catalog = Record<string, { name: string; type: string }[]>;
+const knownLogs = knownLogsJson as Catalog;
+
+export function catalogSchema(logPath: string): LogSchema | undefined {
+  const fields = knownLogs[logPath];
+  return fields ? LogSchema.fromJSON({ path: logPath, fields }) : undefined;
+}
+
+/** A Zeek type for a JSON structure as DuckDB's json_group_structure describes it. */
+function guessType(structure: unknown): ZeekType {
+  if (Array.isArray(structure)) {
+    const element = guessType(structure[0]);
+    return parseZeekType(`vector[${element.kind === 'scalar' ? element.name : 'string'}]`);
+  }
+  switch (structure) {
+    case 'BOOLEAN': return parseZeekType('bool');
+    case 'UBIGINT': return parseZeekType('count');
+    case 'BIGINT': return parseZeekType('int');
+    case 'DOUBLE': return parseZeekType('double');
+    default: return parseZeekType('string');
+  }
+}
+
+export interface JsonLogShape {
+  /** The log's path: `_path` in the records, else the file name up to its first dot. */
+  path: string;
+  keys: string[];
+  structure: Record<string, unknown>;
+}
+
+/** The keys of a JSON log and their JSON types, from one scan by DuckDB. */
+export async function jsonLogShape(db: Database, file: string, gzip: boolean, fallbackPath: string): Promise<JsonLogShape> {
+  const rows = await db.all(`SELECT json_group_structure(json) AS s, any_value(json->>'_path') AS p
+    FROM read_json_objects(${literal(file)}, format='newline_delimited', ignore_errors=true,
+      maximum_object_size=16777216, compression=${gzip ? "'gzip'" : "'uncompressed'"})`);
+  const structure = rows[0]?.s ? JSON.parse(String(rows[0].s)) as Record<string, unknown> : {};
+  const path = rows[0]?.p ? String(rows[0].p) : fallbackPath;
+  return { path, keys: Object.keys(structure).filter(k => k !== '_path'), structure };
+}
+
+/**
+ * The schema of a JSON log: known fields in their known order with their
+ * Zeek types, then the rest with types guessed from their values (`guessed`).
+ */
+export function jsonLogSchema(shape: JsonLogShape, known: (LogSchema | undefined)[]): { schema: LogSchema; guessed: string[] } {
+  const types = new Map<string, LogField>();
+  const order: string[] = [];
+  for (const schema of known) {
+    for (const f of schema?.fields ?? []) {
+      if (!types.has(f.name)) { types.set(f.name, f); order.push(f.name); }
+    }
+  }
+  const present = new Set(shape.keys);
+  const fields: LogField[] = order.filter(n => present.has(n)).map(n => types.get(n)!);
+  const guessed = shape.keys.filter(k => !types.has(k));
+  for (const key of guessed) fields.push({ name: key, type: guessType(shape.structure[key]) });
+  return { schema: new LogSchema(shape.path, fields), guessed };
+}

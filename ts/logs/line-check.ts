@@ -1,0 +1,133 @@
+// When DuckDB cannot read a file as a whole (a value it cannot cast inside a
+// set, malformed JSON, a truncated gzip, sections with different fields), we
+// go through it line by line: bad lines are named, good ones copied to a
+// temporary file that DuckDB then reads.
+import { createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { openLogStream } from './log-file-scan';
+import { TsvHeader } from './tsv-header';
+import { LogSchema } from '../schema/log-schema';
+import { ZeekScalar, zeekTypeName } from '../schema/zeek-type';
+import { isText } from '../schema/mapping';
+
+export interface LineProblem {
+  line: number;
+  field?: string;
+  message: string;
+}
+
+/** Names what is wrong with a line, or returns undefined when it is fine. */
+export type LineCheck = (text: string) => Omit<LineProblem, 'line'> | undefined;
+
+export interface LineRange {
+  /** 1-based, inclusive. */
+  from: number;
+  to: number;
+  check?: LineCheck;
+}
+
+const MAX_U64 = 18446744073709551615n;
+const number = /^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|inf|infinity)$/i;
+
+function scalarTextOk(scalar: ZeekScalar, text: string): boolean {
+  if (isText(scalar)) return true;
+  switch (scalar) {
+    case 'bool': return text === 'T' || text === 'F';
+    case 'count': return /^\d+$/.test(text) && BigInt(text) <= MAX_U64;
+    case 'int': return /^-?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
+    case 'port': return /^\d+$/.test(text) && Number(text) <= 65535;
+    default: return number.test(text);
+  }
+}
+
+/** Checks a TSV data line against its header: field count and each value's type. */
+export function tsvLineCheck(header: TsvHeader, schema: LogSchema): LineCheck {
+  return text => {
+    if (text.startsWith('#')) return undefined;
+    const values = text.split(header.separator);
+    if (values.length !== schema.fields.length) {
+      return { message: `expected ${schema.fields.length} fields, found ${values.length}` };
+    }
+    for (let i = 0; i < values.length; i++) {
+      const { name, type } = schema.fields[i];
+      const value = values[i];
+      if (value === header.unsetField) continue;
+      const ok = type.kind === 'scalar'
+        ? scalarTextOk(type.name, value)
+        : value === header.emptyField || value.split(header.setSeparator)
+          .every(e => e === header.unsetField || scalarTextOk(type.element, e));
+      if (!ok) return { field: name, message: `'${value}' is not a ${zeekTypeName(type)}` };
+    }
+    return undefined;
+  };
+}
+
+function scalarJsonOk(scalar: ZeekScalar, value: unknown): boolean {
+  if (value === null) return true;
+  if (isText(scalar)) return typeof value === 'string';
+  switch (scalar) {
+    case 'bool': return typeof value === 'boolean';
+    case 'count': case 'port': return Number.isInteger(value) && (value as number) >= 0;
+    case 'int': return Number.isInteger(value);
+    default: return typeof value === 'number';
+  }
+}
+
+/** Checks a JSON log line: valid JSON, an object, each known key of its type. */
+export function jsonLineCheck(schema: LogSchema): LineCheck {
+  const types = new Map(schema.fields.map(f => [f.name, f.type]));
+  return text => {
+    if (text.trim() === '') return undefined;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch (e) {
+      return { message: `malformed JSON (${(e as Error).message})` };
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      return { message: 'not a JSON object' };
+    }
+    for (const [key, value] of Object.entries(record)) {
+      const type = types.get(key);
+      if (!type) continue;
+      const ok = type.kind === 'scalar'
+        ? scalarJsonOk(type.name, value)
+        : value === null || (Array.isArray(value) && value.every(v => scalarJsonOk(type.element, v)));
+      if (!ok) return { field: key, message: `${JSON.stringify(value)} is not a ${zeekTypeName(type)}` };
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Copies line ranges of a (possibly gzipped, possibly truncated) log into
+ * plain files in `dir`, one per range, blanking lines their check rejects.
+ */
+export async function copyLineRanges(file: string, ranges: LineRange[], dir: string): Promise<{ files: string[]; problems: LineProblem[] }> {
+  const files = ranges.map((_, i) => join(dir, `range-${i}.log`));
+  const outs = files.map(f => createWriteStream(f));
+  const problems: LineProblem[] = [];
+  const { stream } = await openLogStream(file);
+  stream.on('error', () => undefined); // a truncated gzip just ends the copy
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let line = 0;
+  let r = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      while (r < ranges.length && line > ranges[r].to) r++;
+      if (r >= ranges.length) break;
+      if (line < ranges[r].from) continue;
+      const problem = ranges[r].check?.(text);
+      if (problem) problems.push({ line, ...problem });
+      // A bad line stays as an empty line, which DuckDB skips: line numbers keep their meaning.
+      if (!outs[r].write(problem ? '\n' : text + '\n')) await once(outs[r], 'drain');
+    }
+  } catch {
+    // The stream ended early; the scan already reported why.
+  }
+  await Promise.all(outs.map(o => new Promise(resolve => o.end(resolve))));
+  return { files, problems };
+}

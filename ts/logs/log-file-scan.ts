@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+
+export interface HeaderLine {
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  text: string;
+}
+
+/** What one pass over a log file tells: its identity, its format and its header lines. */
+export interface ScannedLog {
+  file: string;
+  /** SHA-256 of the decompressed content: the same log, plain or gzipped, is known as one. */
+  sha256: string;
+  format: 'tsv' | 'json';
+  gzip: boolean;
+  /** Decompressed bytes and lines that were read whole. */
+  bytes: number;
+  lines: number;
+  /** Lines starting with '#' (Zeek escapes a data line's leading '#', so these are headers). */
+  headerLines: HeaderLine[];
+  /** Set when the file ends early (a truncated gzip): the data before it is still good. */
+  truncated?: { message: string; compressedOffset: number; line: number };
+}
+
+async function startsWithGzipMagic(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens a log file's decompressed content as a stream. */
+export async function openLogStream(file: string): Promise<{ stream: Readable; gzip: boolean; compressedOffset: () => number }> {
+  const gzip = await startsWithGzipMagic(file);
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (!gzip) return { stream: raw, gzip, compressedOffset: () => raw.bytesRead };
+  const gunzip = createGunzip();
+  raw.on('error', e => gunzip.destroy(e));
+  return { stream: raw.pipe(gunzip), gzip, compressedOffset: () => raw.bytesRead };
+}
+
+/** Reads a log file once: hash, format, line count and header lines. */
+export async function scanLogFile(file: string): Promise<ScannedLog> {
+  const { stream, gzip, compressedOffset } = await openLogStream(file);
+  const hash = createHash('sha256');
+  const headerLines: HeaderLine[] = [];
+  let bytes = 0;
+  let lines = 0;
+  let format: 'tsv' | 'json' | undefined;
+  let lineStart = true;
+  let partialHeader: Buffer[] | undefined;
+  let truncated: ScannedLog['truncated'];
+
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (format === undefined) {
+        const first = chunk.find(b => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+        if (first !== undefined) format = first === 0x7b ? 'json' : 'tsv';
+      }
+      let pos = 0;
+      while (pos < chunk.length) {
+        if (lineStart && chunk[pos] === 0x23) partialHeader = [];
+        const nl = chunk.indexOf(0x0a, pos);
+        const end = nl === -1 ? chunk.length : nl;
+        if (partialHeader) partialHeader.push(chunk.subarray(pos, end));
+        if (nl === -1) {
+          lineStart = false;
+          break;
+        }
+        lines++;
+        if (partialHeader) {
+          headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
+          partialHeader = undefined;
+        }
+        lineStart = true;
+        pos = nl + 1;
+      }
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!gzip || !/unexpected end of file|incorrect|invalid/i.test(err.message)) throw e;
+    truncated = { message: `gzip data ends early (${err.message})`, compressedOffset: compressedOffset(), line: lines + 1 };
+  }
+  if (!lineStart && !truncated) {
+    // A last line without a newline still counts.
+    lines++;
+    if (partialHeader) headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
+  }
+  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, headerLines, truncated };
+}
