@@ -52,7 +52,7 @@ export async function listLogFiles(inputs: string[], problems: IngestProblem[]):
     try {
       info = await stat(path);
     } catch (e) {
-      problems.push({ file: path, message: `cannot read: ${(e as Error).message}`, severity: 'error' });
+      problems.push({ file: path, message: `cannot read: ${systemMessage(e)}`, severity: 'error' });
       return;
     }
     if (info.isDirectory()) {
@@ -60,7 +60,7 @@ export async function listLogFiles(inputs: string[], problems: IngestProblem[]):
       try {
         entries = (await readdir(path)).sort();
       } catch (e) {
-        problems.push({ file: path, message: `cannot list: ${(e as Error).message}`, severity: 'error' });
+        problems.push({ file: path, message: `cannot list: ${systemMessage(e)}`, severity: 'error' });
         return;
       }
       for (const entry of entries) await visit(join(path, entry), false);
@@ -118,7 +118,7 @@ export class LogIngester {
           known.add(log.sha256);
           scanned.push(log);
         } catch (e) {
-          this.problems.push(fileProblem(file, `cannot read: ${(e as Error).message}`));
+          this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
         }
       }
       // TSV logs first: JSON logs of the same path take their types.
@@ -243,17 +243,20 @@ export class LogIngester {
     await this.db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
     const source = readTsvSql([piece.readPath], header, schema, piece.gzip);
     const result = await this.db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
-    const rejects = await this.db.all(`SELECT line, byte_position, column_idx, error_type, csv_line, error_message
-      FROM temp.${REJECTS_TABLE} ORDER BY line, column_idx`);
+    const rejects = await this.db.all(`SELECT line, line_byte_position, column_name, error_type, csv_line, error_message
+      FROM temp.${REJECTS_TABLE} ORDER BY line`);
     const reported = new Set<number>();
     for (const r of rejects) {
       const line = Number(r.line);
       // Header lines do not parse as data: that is how we pass over them.
       if (String(r.csv_line ?? '').startsWith('#') || reported.has(line)) continue;
       reported.add(line);
-      const field = r.error_type === 'CAST' && r.column_idx !== null ? header.fields[Number(r.column_idx)] : undefined;
+      // Columns are read as c0, c1, ... in the order of the header's fields.
+      const column = /^c(\d+)$/.exec(String(r.column_name ?? ''));
+      const field = r.error_type === 'CAST' && column ? header.fields[Number(column[1])] : undefined;
       problems.push(fileProblem(log.file, rejectMessage(String(r.error_type), String(r.error_message), section, field), {
-        line: line + piece.lineOffset, byte: piece.lineOffset === 0 && !piece.gzip ? Number(r.byte_position) : undefined, field,
+        // DuckDB counts bytes from 1; we name 0-based offsets.
+        line: line + piece.lineOffset, byte: piece.lineOffset === 0 && !piece.gzip ? Number(r.line_byte_position) - 1 : undefined, field,
       }));
     }
     return result.rowsChanged;
@@ -294,6 +297,11 @@ export class LogIngester {
     };
     return { logPath: schema.path, pieces: [piece] };
   }
+}
+
+/** A system error without the path it repeats: `ENOENT: no such file or directory`. */
+function systemMessage(e: unknown): string {
+  return (e as Error).message.replace(/, \w+ '[^']*'$/, '');
 }
 
 function fileProblem(file: string, message: string, extra: Partial<IngestProblem> = {}): IngestProblem {

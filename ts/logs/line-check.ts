@@ -5,6 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { openLogStream } from './log-file-scan';
 import { TsvHeader } from './tsv-header';
@@ -110,23 +111,22 @@ export async function copyLineRanges(file: string, ranges: LineRange[], dir: str
   const outs = files.map(f => createWriteStream(f));
   const problems: LineProblem[] = [];
   const { stream } = await openLogStream(file);
-  stream.on('error', () => undefined); // a truncated gzip just ends the copy
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // A truncated gzip ends the copy: readline would drop the lines it still holds if the error reached it.
+  const input = new PassThrough();
+  stream.on('error', () => input.end());
+  stream.pipe(input);
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   let r = 0;
-  try {
-    for await (const text of lines) {
-      line++;
-      while (r < ranges.length && line > ranges[r].to) r++;
-      if (r >= ranges.length) break;
-      if (line < ranges[r].from) continue;
-      const problem = ranges[r].check?.(text);
-      if (problem) problems.push({ line, ...problem });
-      // A bad line stays as an empty line, which DuckDB skips: line numbers keep their meaning.
-      if (!outs[r].write(problem ? '\n' : text + '\n')) await once(outs[r], 'drain');
-    }
-  } catch {
-    // The stream ended early; the scan already reported why.
+  for await (const text of lines) {
+    line++;
+    while (r < ranges.length && line > ranges[r].to) r++;
+    if (r >= ranges.length) break;
+    if (line < ranges[r].from) continue;
+    const problem = ranges[r].check?.(text);
+    if (problem) problems.push({ line, ...problem });
+    // A bad line stays as an empty line, which DuckDB skips: line numbers keep their meaning.
+    if (!outs[r].write(problem ? '\n' : text + '\n')) await once(outs[r], 'drain');
   }
   await Promise.all(outs.map(o => new Promise(resolve => o.end(resolve))));
   return { files, problems };
