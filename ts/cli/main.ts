@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ingestCommand } from './ingest-command';
 import { sqlCommand } from './sql-command';
+import { exportCommand } from './export-command';
 
 export function program(): Command {
   const cli = new Command('zeek-arrow')
@@ -19,10 +20,19 @@ export function program(): Command {
     .requiredOption('--db <file>', 'DuckDB database file')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .action(sqlCommand);
+  cli.command('export')
+    .description('write each log table to a Parquet or Arrow IPC stream file (<out>/<log>.parquet|.arrows)')
+    .requiredOption('--db <file>', 'DuckDB database file')
+    .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'arrow']).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'directory for the files (created if missing)')
+    .option('--log <path...>', 'only these logs (default: all)')
+    .action(exportCommand);
   return cli;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', e => { if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0); });
   try {
     await program().parseAsync(argv);
   } catch (e) {

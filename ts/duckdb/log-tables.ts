@@ -35,7 +35,9 @@ export class LogTables {
   private constructor(readonly db: Database) {}
 
   static async open(db: Database): Promise<LogTables> {
-    for (const sql of SETUP) await db.run(sql);
+    const present = await db.all(`SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = '${META}'`);
+    // A read-only database that zeek-arrow never wrote has no logs; do not try to create anything there.
+    if (Number(present[0].n) < 2) for (const sql of SETUP) await db.run(sql);
     const tables = new LogTables(db);
     for (const row of await db.all(`SELECT log_path, fields FROM ${META}.log_schemas`)) {
       const path = String(row.log_path);

@@ -17,6 +17,10 @@ export interface ScalarMapping {
   jsonRead: string;
   /** SQL taking the JSON value to the table's value. */
   fromJson(sql: string): string;
+  /** SQL giving the table's value in the physical layout of the Arrow type, where DuckDB's differs. */
+  toArrow?(sql: string): string;
+  /** Where Parquet cannot hold the DuckDB type: the type it stores instead, and SQL reading it back. */
+  parquet?: { duckdb: string; arrow(): arrow.DataType; toTable(sql: string): string };
 }
 
 const same = (sql: string) => sql;
@@ -60,6 +64,10 @@ export const SCALARS: Record<ZeekScalar, ScalarMapping> = {
     duckdb: 'INTERVAL', arrow: () => new arrow.DurationMicrosecond(), tsvRead: 'DOUBLE',
     fromTsv: sql => `to_microseconds(${micros(sql)})`,
     jsonRead: 'DOUBLE', fromJson: sql => `to_microseconds(${jsonMicros(sql)})`,
+    // DuckDB exports INTERVAL as month-day-nano; Arrow duration[us] is int64 µs.
+    toArrow: sql => `epoch_us(${sql})`,
+    // Parquet's INTERVAL keeps only milliseconds: store int64 µs, as Arrow writers store durations.
+    parquet: { duckdb: 'BIGINT', arrow: () => new arrow.Int64(), toTable: sql => `to_microseconds(${sql})` },
   },
   port: {
     duckdb: 'USMALLINT', arrow: () => new arrow.Uint16(), tsvRead: 'USMALLINT', fromTsv: same,

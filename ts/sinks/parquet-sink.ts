@@ -1,0 +1,70 @@
+import * as arrow from 'apache-arrow';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Database } from '../duckdb/database';
+import { ArrowAppender } from '../duckdb/bridge';
+import { LogSchema } from '../schema/log-schema';
+import { arrowSchema, parquetArrowSchema, zeekMetadata } from '../schema/arrow-schema';
+import { createTableSql, parquetDuckdbType } from '../schema/duckdb-table';
+import { ident, literal } from '../schema/mapping';
+import { conformBatch, relabel } from '../arrow/conform';
+import { LogWriter, Sink } from './sink';
+
+/**
+ * A Parquet file per log path (`conn.parquet`), written by DuckDB: batches
+ * gather in an in-memory DuckDB table (spilling to disk past its memory
+ * limit) and become the file when it closes or rotates. Intervals are int64
+ * µs (Parquet's INTERVAL keeps milliseconds); the Zeek types are in the
+ * file's key-value metadata (zeek.path, zeek.fields).
+ */
+export class ParquetSink implements Sink {
+  readonly kind = 'parquet';
+  private db?: Database;
+  private files = 0;
+
+  constructor(readonly dir: string) {}
+
+  private async staging(): Promise<Database> {
+    this.db ??= await Database.open(':memory:', { temp_directory: join(this.dir, '.zeek-arrow-spill') });
+    return this.db;
+  }
+
+  async openLog(schema: LogSchema, fileBase = schema.path): Promise<LogWriter> {
+    await mkdir(this.dir, { recursive: true });
+    const db = await this.staging();
+    const target = arrowSchema(schema);
+    const stored = parquetArrowSchema(schema);
+    const path = join(this.dir, `${fileBase}.parquet`);
+    const metadata = [...zeekMetadata(schema)].map(([k, v]) => `${literal(k)}: ${literal(v)}`).join(', ');
+    let table = '';
+    let appender: ArrowAppender;
+    const start = async () => {
+      table = `staged_${this.files++}`;
+      await db.run(createTableSql(schema, table, parquetDuckdbType));
+      appender = new ArrowAppender(db.connection, table, stored);
+    };
+    const end = async () => {
+      appender.close();
+      await db.run(`COPY ${ident(table)} TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${metadata}})`);
+      await db.run(`DROP TABLE ${ident(table)}`);
+    };
+    await start();
+    return {
+      write: async (batch: arrow.RecordBatch) => { appender.append(relabel(conformBatch(batch, target), stored)); },
+      flush: async () => appender.flush(),
+      rotate: async (rotatedBase, terminating) => {
+        await end();
+        const rotated = `${rotatedBase}.parquet`;
+        await rename(path, rotated);
+        if (!terminating) await start();
+        return rotated;
+      },
+      close: end,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
