@@ -13,6 +13,7 @@ export function program(): Command {
     .argument('<paths...>', 'log files or directories of them')
     .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
     .option('--quiet', 'print only problems')
+    .option('--keep-order', 'keep rows in log-line order (slower; by default files load in parallel)')
     .action(ingestCommand);
   cli.command('sql')
     .description('run SQL on a database and print the result')

@@ -21,7 +21,8 @@ export type Row = Record<string, DuckDBValue>;
 
 /** A DuckDB database file opened for zeek-arrow: no extension downloads, UTC, our macros. */
 export class Database {
-  private constructor(readonly path: string, readonly instance: DuckDBInstance, readonly connection: DuckDBConnection) {}
+  private constructor(readonly path: string, readonly instance: DuckDBInstance, readonly connection: DuckDBConnection,
+    private readonly ownsInstance = true) {}
 
   static async open(path: string, options: Record<string, string> = {}): Promise<Database> {
     let instance: DuckDBInstance;
@@ -38,6 +39,13 @@ export class Database {
     const db = new Database(path, instance, connection);
     await db.prepareConnection(connection);
     return db;
+  }
+
+  /** Another connection to the same database, for work that runs beside this one's. */
+  async fork(): Promise<Database> {
+    const connection = await this.instance.connect();
+    await this.prepareConnection(connection);
+    return new Database(this.path, this.instance, connection, false);
   }
 
   /** Settings, UDFs and macros every connection we run SQL on needs. */
@@ -87,6 +95,6 @@ export class Database {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }

@@ -90,10 +90,12 @@ export class LogTables {
     return new Set(rows.map(r => String(r.sha256)));
   }
 
-  async recordFile(f: LogFileRecord): Promise<void> {
-    await this.db.run(`INSERT OR REPLACE INTO ${META}.log_files VALUES (${literal(f.sha256)}, ${literal(f.file)},
+  /** Records ingested files (on `db`, a connection whose transaction they belong to, if given). */
+  async recordFiles(files: LogFileRecord[], db: Database = this.db): Promise<void> {
+    const rows = files.map(f => `(${literal(f.sha256)}, ${literal(f.file)},
       ${f.logPath === null ? 'NULL' : literal(f.logPath)}, ${literal(f.format)}, ${f.bytes}, ${f.lines},
       ${f.rows}, ${f.errors}, now())`);
+    await db.run(`INSERT OR REPLACE INTO ${META}.log_files VALUES ${rows.join(', ')}`);
   }
 
   logPaths(): string[] {

@@ -1,11 +1,12 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Database } from '../duckdb/database';
 import { LogTables } from '../duckdb/log-tables';
 import { LogSchema } from '../schema/log-schema';
 import { zeekTypeName } from '../schema/zeek-type';
-import { ScannedLog, scanLogFile } from './log-file-scan';
+import { LogFilePeek, ScannedLog, peekLogFile, scanLogFile } from './log-file-scan';
 import { LogFormatError, TsvSection, parseSections, sectionSignature } from './tsv-header';
 import { REJECTS_SCAN, REJECTS_TABLE, insertTsvSql, readTsvSql } from './tsv-sql';
 import { insertJsonSql, readJsonSql } from './json-sql';
@@ -40,6 +41,8 @@ export interface IngestSummary {
 
 export interface IngestOptions {
   onFile?: (file: string, done: number, total: number) => void;
+  /** Keep each table's rows in the order of the log lines (slower: DuckDB then writes through its WAL). */
+  keepOrder?: boolean;
 }
 
 const LOG_NAME = /\.(log|json)(\.gz)?$/;
@@ -89,12 +92,39 @@ interface Piece {
   insert(piece: Piece, problems: IngestProblem[]): Promise<number>;
 }
 
+/** A TSV file (or a copy of some of its lines) for one scan. */
+interface TsvSource {
+  readPath: string;
+  lineOffset: number;
+  gzip: boolean;
+  /** The file the user named, for messages. */
+  file: string;
+}
+
+/** Files read by one scan: enough to keep DuckDB busy, few enough for one statement. */
+const MAX_GROUP_FILES = 512;
+
+/** TSV files that start with the same header (and compression). */
+interface TsvGroup {
+  section: TsvSection;
+  signature: string;
+  gzip: boolean;
+  files: string[];
+  bytes: number;
+}
+
+/** Groups loading at once, each on its own connection. */
+const LOADERS = 2;
+
+
 /** Brings Zeek logs (TSV or JSON, plain or gzipped) into a table per log path. */
 export class LogIngester {
   private problems: IngestProblem[] = [];
   private rowsByLog: Record<string, number> = {};
   private tsvSchemas = new Map<string, LogSchema>();
   private tmp = '';
+  private known = new Set<string>();
+  private skipped = 0;
 
   private constructor(private db: Database, private tables: LogTables) {}
 
@@ -105,34 +135,153 @@ export class LogIngester {
 
   private async run(inputs: string[], options: IngestOptions): Promise<IngestSummary> {
     const files = await listLogFiles(inputs, this.problems);
-    const known = await this.tables.knownFiles();
+    this.known = await this.tables.knownFiles();
     this.tmp = await mkdtemp(join(tmpdir(), 'zeek-arrow-ingest-'));
+    // Loading files in parallel without keeping line order roughly halves what commits cost.
+    await this.db.run(`SET preserve_insertion_order = ${options.keepOrder ? 'true' : 'false'}`);
     let ingested = 0;
-    let skipped = 0;
+    let done = 0;
+    const progress = (n: number, file: string) => { options.onFile?.(file, done, files.length); done += n; };
     try {
-      const scanned: ScannedLog[] = [];
+      const peeks: LogFilePeek[] = [];
       for (const file of files) {
         try {
-          const log = await scanLogFile(file);
-          if (known.has(log.sha256)) { skipped++; continue; }
-          known.add(log.sha256);
-          scanned.push(log);
+          peeks.push(await peekLogFile(file));
         } catch (e) {
           this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
         }
       }
-      // TSV logs first: JSON logs of the same path take their types.
-      const ordered = [...scanned.filter(s => s.format === 'tsv'), ...scanned.filter(s => s.format === 'json')];
-      let done = 0;
-      for (const log of ordered) {
-        options.onFile?.(log.file, done++, ordered.length);
+      const { groups, alone } = this.groupTsv(peeks.filter(p => p.format === 'tsv'));
+      for (const group of groups) {
+        await this.tables.ensure(group.section.schema);
+        this.tsvSchemas.set(group.section.schema.path, group.section.schema);
+      }
+      // Two groups load at once: one's single-threaded commit overlaps the other's scan,
+      // and a group's files are hashed while the other group loads.
+      const later: ScannedLog[] = [];
+      const connections = [this.db, ...await Promise.all(Array.from({ length: LOADERS - 1 }, () => this.db.fork()))];
+      try {
+        const queue = [...groups].sort((a, b) => b.bytes - a.bytes);
+        await Promise.all(connections.map(async db => {
+          for (let group = queue.shift(); group; group = queue.shift()) {
+            progress(group.files.length, group.files[0]);
+            const logs: ScannedLog[] = [];
+            for (const file of group.files) {
+              const log = await this.scanNew(file);
+              if (!log) continue;
+              // The full scan can find what the first 64 KB did not: a broken gzip, another header later.
+              if (log.truncated || !this.soleSignature(log, group.signature)) later.push(log);
+              else logs.push(log);
+            }
+            if (logs.length === 0) continue;
+            if (await this.ingestGroup(db, group.section, group.gzip, logs)) ingested += logs.length;
+            else later.push(...logs);
+          }
+        }));
+      } finally {
+        for (const db of connections.slice(1)) db.close();
+      }
+      // The rest one at a time; TSV before JSON, so JSON logs of the same path take their types.
+      for (const file of alone) {
+        const log = await this.scanNew(file);
+        if (log) later.push(log);
+      }
+      const json: ScannedLog[] = [];
+      for (const peek of peeks.filter(p => p.format === 'json')) {
+        const log = await this.scanNew(peek.file);
+        if (log) json.push(log);
+      }
+      for (const log of [...later, ...json]) {
+        progress(1, log.file);
         if (await this.ingestFile(log)) ingested++;
       }
     } finally {
       await rm(this.tmp, { recursive: true, force: true });
     }
     const rows = Object.values(this.rowsByLog).reduce((a, b) => a + b, 0);
-    return { filesIngested: ingested, filesSkipped: skipped, rows, rowsByLog: this.rowsByLog, problems: this.problems };
+    return { filesIngested: ingested, filesSkipped: this.skipped, rows, rowsByLog: this.rowsByLog, problems: this.problems };
+  }
+
+  /** Scans a file; undefined when it cannot be read or its content is already in (or ahead in) the database. */
+  private async scanNew(file: string): Promise<ScannedLog | undefined> {
+    try {
+      const log = await scanLogFile(file);
+      if (this.known.has(log.sha256)) {
+        this.skipped++;
+        return undefined;
+      }
+      this.known.add(log.sha256);
+      return log;
+    } catch (e) {
+      this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+      return undefined;
+    }
+  }
+
+  /** Whether every section of the file has this signature. */
+  private soleSignature(log: ScannedLog, signature: string): boolean {
+    try {
+      const sections = parseSections(log.file, log.headerLines, logPathFromFileName(log.file));
+      return sections.length > 0 && sections.every(s => sectionSignature(s) === signature);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * TSV files starting with the same header are read together, one scan and
+   * one transaction per header: DuckDB reads many files at once far faster
+   * than one by one. Files without a usable header go alone.
+   */
+  private groupTsv(peeks: LogFilePeek[]): { groups: TsvGroup[]; alone: string[] } {
+    const groups = new Map<string, TsvGroup>();
+    const alone: string[] = [];
+    for (const peek of peeks) {
+      let sections: TsvSection[] = [];
+      try {
+        sections = parseSections(peek.file, peek.headerLines, logPathFromFileName(peek.file));
+      } catch {
+        // ingestFile names the problem
+      }
+      if (sections.length !== 1) {
+        alone.push(peek.file);
+        continue;
+      }
+      const signature = sectionSignature(sections[0]);
+      const key = `${peek.gzip}${signature}`;
+      const group = groups.get(key) ?? { section: sections[0], signature, gzip: peek.gzip, files: [], bytes: 0 };
+      group.files.push(peek.file);
+      group.bytes += statSync(peek.file).size;
+      groups.set(key, group);
+    }
+    const chunks = [...groups.values()].flatMap(g =>
+      Array.from({ length: Math.ceil(g.files.length / MAX_GROUP_FILES) }, (_, i) =>
+        ({ ...g, files: g.files.slice(i * MAX_GROUP_FILES, (i + 1) * MAX_GROUP_FILES) })));
+    return { groups: chunks, alone };
+  }
+
+  /** Loads files sharing one header in one scan on `db`; false when one of them needs to go alone. */
+  private async ingestGroup(db: Database, section: TsvSection, gzip: boolean, logs: ScannedLog[]): Promise<boolean> {
+    const logPath = section.schema.path;
+    const problems: IngestProblem[] = [];
+    try {
+      const rows = await db.transaction(async () => {
+        const sources = logs.map(log => ({ readPath: log.file, lineOffset: 0, gzip, file: log.file }));
+        const result = await this.insertTsv(db, section, sources, problems);
+        // Every line is a header, an empty line, a rejected line or a row.
+        const perFile = logs.map(log => log.lines - log.headerLines.length - log.blankLines - (result.rejected.get(log.file) ?? 0));
+        const total = perFile.reduce((a, b) => a + b, 0);
+        if (total !== result.rows) throw new Error(`rows counted ${total}, inserted ${result.rows}`);
+        await this.tables.recordFiles(logs.map((log, i) => ({ sha256: log.sha256, file: log.file, logPath,
+          format: log.format, bytes: log.bytes, lines: log.lines, rows: perFile[i], errors: result.rejected.get(log.file) ?? 0 })), db);
+        return result.rows;
+      });
+      this.problems.push(...problems);
+      this.rowsByLog[logPath] = (this.rowsByLog[logPath] ?? 0) + rows;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async ingestFile(log: ScannedLog): Promise<boolean> {
@@ -164,9 +313,9 @@ export class LogIngester {
       let rows = 0;
       for (const p of ps) rows += await p.insert(p, problems);
       const errors = problems.filter(p => p.severity === 'error').length + (log.truncated ? 1 : 0);
-      await this.tables.recordFile({
+      await this.tables.recordFiles([{
         sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors,
-      });
+      }]);
       return rows;
     });
     const firstProblems: IngestProblem[] = [];
@@ -210,7 +359,8 @@ export class LogIngester {
     const pieceOf = (section: TsvSection, readPath: string, gzip: boolean, lineOffset: number): Piece => ({
       readPath, gzip, lineOffset,
       check: tsvLineCheck(section.header, section.schema),
-      insert: (p, problems) => this.insertTsv(log, section, p, problems),
+      insert: async (p, problems) =>
+        (await this.insertTsv(this.db, section, [{ readPath: p.readPath, lineOffset: p.lineOffset, gzip: p.gzip, file: log.file }], problems)).rows,
     });
     const runs: TsvSection[][] = [];
     for (const s of sections) {
@@ -236,30 +386,40 @@ export class LogIngester {
     return { logPath, pieces: runs.map((run, i) => pieceOf(run[0], files[i], false, ranges[i].from - 1)) };
   }
 
-  private async insertTsv(log: ScannedLog, section: TsvSection, piece: Piece, problems: IngestProblem[]): Promise<number> {
+  /**
+   * Inserts TSV files sharing a header; names the lines DuckDB rejected and
+   * counts them per file (header lines are rejected too: that is how we pass over them).
+   */
+  private async insertTsv(db: Database, section: TsvSection, sources: TsvSource[], problems: IngestProblem[]):
+    Promise<{ rows: number; rejected: Map<string, number> }> {
     const { header, schema } = section;
     const tableSchema = this.tables.schemaOf(schema.path)!;
-    await this.db.run(`DROP TABLE IF EXISTS temp.${REJECTS_TABLE}`);
-    await this.db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
-    const source = readTsvSql([piece.readPath], header, schema, piece.gzip);
-    const result = await this.db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
-    const rejects = await this.db.all(`SELECT line, line_byte_position, column_name, error_type, csv_line, error_message
-      FROM temp.${REJECTS_TABLE} ORDER BY line`);
-    const reported = new Set<number>();
+    await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_TABLE}`);
+    await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
+    const source = readTsvSql(sources.map(s => s.readPath), header, schema, sources[0].gzip);
+    const result = await db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
+    const rejects = await db.all(`SELECT s.file_path, r.line, r.line_byte_position, r.column_name, r.error_type,
+        r.csv_line, r.error_message
+      FROM temp.${REJECTS_TABLE} r JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id) ORDER BY s.file_path, r.line`);
+    const byPath = new Map(sources.map(s => [s.readPath, s]));
+    const seen = new Set<string>();
+    const rejected = new Map<string, number>();
     for (const r of rejects) {
+      const src = byPath.get(String(r.file_path))!;
       const line = Number(r.line);
-      // Header lines do not parse as data: that is how we pass over them.
-      if (String(r.csv_line ?? '').startsWith('#') || reported.has(line)) continue;
-      reported.add(line);
+      const key = `${src.readPath}:${line}`;
+      if (String(r.csv_line ?? '').startsWith('#') || seen.has(key)) continue;
+      seen.add(key);
+      rejected.set(src.readPath, (rejected.get(src.readPath) ?? 0) + 1);
       // Columns are read as c0, c1, ... in the order of the header's fields.
       const column = /^c(\d+)$/.exec(String(r.column_name ?? ''));
       const field = r.error_type === 'CAST' && column ? header.fields[Number(column[1])] : undefined;
-      problems.push(fileProblem(log.file, rejectMessage(String(r.error_type), String(r.error_message), section, field), {
+      problems.push(fileProblem(src.file, rejectMessage(String(r.error_type), String(r.error_message), section, field), {
         // DuckDB counts bytes from 1; we name 0-based offsets.
-        line: line + piece.lineOffset, byte: piece.lineOffset === 0 && !piece.gzip ? Number(r.line_byte_position) - 1 : undefined, field,
+        line: line + src.lineOffset, byte: src.lineOffset === 0 && !src.gzip ? Number(r.line_byte_position) - 1 : undefined, field,
       }));
     }
-    return result.rowsChanged;
+    return { rows: result.rowsChanged, rejected };
   }
 
   private async jsonPieces(log: ScannedLog): Promise<{ logPath: string; pieces: Piece[] } | undefined> {

@@ -20,6 +20,8 @@ export interface ScannedLog {
   /** Decompressed bytes and lines that were read whole. */
   bytes: number;
   lines: number;
+  /** Empty lines (DuckDB passes over them). */
+  blankLines: number;
   /** Lines starting with '#' (Zeek escapes a data line's leading '#', so these are headers). */
   headerLines: HeaderLine[];
   /** Set when the file ends early (a truncated gzip): the data before it is still good. */
@@ -53,6 +55,7 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
   const headerLines: HeaderLine[] = [];
   let bytes = 0;
   let lines = 0;
+  let blankLines = 0;
   let format: 'tsv' | 'json' | undefined;
   let lineStart = true;
   let partialHeader: Buffer[] | undefined;
@@ -77,6 +80,7 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
           break;
         }
         lines++;
+        if (lineStart && nl === pos) blankLines++;
         if (partialHeader) {
           headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
           partialHeader = undefined;
@@ -95,5 +99,40 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
     lines++;
     if (partialHeader) headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
   }
-  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, headerLines, truncated };
+  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, blankLines, headerLines, truncated };
+}
+
+/** The start of a log file: enough to group it (format, compression, leading header lines). */
+export interface LogFilePeek {
+  file: string;
+  format: 'tsv' | 'json';
+  gzip: boolean;
+  /** The header lines at the top of the file (later sections show up in the full scan). */
+  headerLines: HeaderLine[];
+}
+
+const PEEK_BYTES = 1 << 16;
+
+/** Reads (and if need be decompresses) only the first 64 KB of a log file. */
+export async function peekLogFile(file: string): Promise<LogFilePeek> {
+  const { stream, gzip } = await openLogStream(file);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= PEEK_BYTES) break;
+    }
+  } catch (e) {
+    if (!gzip) throw e; // a broken gzip is named by the full scan
+  } finally {
+    stream.destroy();
+  }
+  const text = Buffer.concat(chunks).subarray(0, PEEK_BYTES).toString('utf8');
+  const first = text.trimStart()[0];
+  const headerLines: HeaderLine[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length - 1 && lines[i].startsWith('#'); i++) headerLines.push({ line: i + 1, text: lines[i] });
+  return { file, format: first === '{' ? 'json' : 'tsv', gzip, headerLines };
 }

@@ -37,6 +37,8 @@ const text = (): ScalarMapping => ({
   fromTsv: (sql, empty) => `zeek_tsv_string(${sql}, ${literal(empty)})`,
   jsonRead: 'VARCHAR', fromJson: same,
 });
+// Addresses, subnets and enum names are never empty and never escaped: their text is the value.
+const plainText = (): ScalarMapping => ({ ...text(), fromTsv: same });
 
 export const SCALARS: Record<ZeekScalar, ScalarMapping> = {
   bool: {
@@ -74,9 +76,9 @@ export const SCALARS: Record<ZeekScalar, ScalarMapping> = {
     jsonRead: 'USMALLINT', fromJson: same,
   },
   string: text(),
-  enum: text(),
-  addr: text(),
-  subnet: text(),
+  enum: plainText(),
+  addr: plainText(),
+  subnet: plainText(),
   file: text(),
   func: text(),
   pattern: text(),

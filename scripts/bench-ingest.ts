@@ -1,0 +1,156 @@
+// Ingest benchmark: `zeek-arrow ingest` next to DuckDB's own read_csv over the
+// same Zeek TSV files, in one run. The files replicate the corpus logs (every
+// log path, ts shifted and uids renamed per copy) until conn has >= 1 M rows.
+//
+//   node dist/scripts/bench-ingest.js [--conn-rows N] [--dir D] [--runs R]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+
+const REPO = resolve(__dirname, '..', '..');
+const CORPUS_LOGS = resolve(REPO, '..', 'shared', 'corpus', 'zeek-logs', 'tsv');
+const ROWS_PER_FILE = 125_000;
+
+interface LogSet { header: string[]; fields: string[]; types: string[]; rows: string[] }
+
+/** Every data line of the corpus, by log path, under the first header seen for it. */
+function corpusLogs(): Map<string, LogSet> {
+  const logs = new Map<string, LogSet>();
+  for (const trace of readdirSync(CORPUS_LOGS).sort()) {
+    for (const name of readdirSync(join(CORPUS_LOGS, trace)).filter(n => n.endsWith('.log')).sort()) {
+      const lines = readFileSync(join(CORPUS_LOGS, trace, name), 'utf8').split('\n').filter(l => l);
+      const path = lines.find(l => l.startsWith('#path\t'))!.slice(6);
+      const fields = lines.find(l => l.startsWith('#fields\t'))!;
+      const types = lines.find(l => l.startsWith('#types\t'))!;
+      const set = logs.get(path) ?? { header: lines.filter(l => l.startsWith('#') && !l.startsWith('#close')), fields: fields.split('\t').slice(1), types: types.split('\t').slice(1), rows: [] };
+      if (set.fields.join('\t') !== fields.slice(8)) continue; // another script set's fields
+      set.rows.push(...lines.filter(l => !l.startsWith('#')));
+      logs.set(path, set);
+    }
+  }
+  return logs;
+}
+
+/** Writes the replicated set (of some log paths, if given); returns rows per log path. */
+function buildSet(dir: string, connRows: number, only?: string[]): Record<string, number> {
+  const logs = corpusLogs();
+  for (const path of [...logs.keys()]) if (only && !only.includes(path)) logs.delete(path);
+  const copies = Math.ceil(connRows / logs.get('conn')!.rows.length);
+  const counts: Record<string, number> = {};
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [path, set] of logs) {
+    const tsAt = set.fields.indexOf('ts');
+    const uidAt = set.fields.indexOf('uid');
+    let file = 0;
+    let out: string[] = [];
+    const flush = () => {
+      writeFileSync(join(dir, `${path}.${String(file++).padStart(4, '0')}.log`),
+        [...set.header, ...out, '#close\t2026-11-23-00-00-00'].join('\n') + '\n');
+      out = [];
+    };
+    for (let copy = 0; copy < copies; copy++) {
+      for (const row of set.rows) {
+        const values = row.split('\t');
+        if (tsAt >= 0 && values[tsAt] !== '-') {
+          const [sec, frac] = values[tsAt].split('.');
+          values[tsAt] = `${Number(sec) + copy * 86400}.${frac}`;
+        }
+        if (uidAt >= 0 && values[uidAt] !== '-') values[uidAt] += copy.toString(36);
+        out.push(values.join('\t'));
+        if (out.length === ROWS_PER_FILE) flush();
+      }
+    }
+    if (out.length) flush();
+    counts[path] = copies * set.rows.length;
+  }
+  return counts;
+}
+
+/** DuckDB's own reader with the schema given: flat typed columns, header lines skipped as errors. */
+function peerScript(dir: string, db: string, keepOrder: boolean, only?: string[]): string {
+  const logs = corpusLogs();
+  for (const path of [...logs.keys()]) if (only && !only.includes(path)) logs.delete(path);
+  const flat: Record<string, string> = {
+    time: 'DOUBLE', interval: 'DOUBLE', count: 'UBIGINT', int: 'BIGINT', double: 'DOUBLE', port: 'USMALLINT', bool: 'BOOLEAN',
+  };
+  const statements = [...logs].map(([path, set]) => {
+    const columns = set.fields.map((f, i) => `'${f}': '${flat[set.types[i]] ?? 'VARCHAR'}'`).join(', ');
+    return `CREATE TABLE "${path}" AS SELECT * FROM read_csv('${dir}/${path}.*.log', delim='\\t', header=false, quote='', escape='',
+      auto_detect=false, new_line='\\n', nullstr='-', columns={${columns}}, ignore_errors=true)`;
+  });
+  return `const { DuckDBInstance } = require(${JSON.stringify(join(REPO, 'node_modules', '@duckdb', 'node-api'))});
+    (async () => { const db = await DuckDBInstance.create(${JSON.stringify(db)}); const c = await db.connect();
+      await c.run('SET preserve_insertion_order = ${keepOrder}');
+      for (const s of ${JSON.stringify(statements)}) await c.run(s); c.closeSync(); db.closeSync(); })();`;
+}
+
+function timed(label: string, run: () => void): number {
+  const start = process.hrtime.bigint();
+  run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  process.stdout.write(`  ${label.padEnd(28)} ${seconds.toFixed(2)} s\n`);
+  return seconds;
+}
+
+function count(db: string, table: string): number {
+  const out = execFileSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'sql', '--db', db, `SELECT count(*) FROM "${table}"`, '--format', 'csv']);
+  return Number(String(out).trim().split('\n')[1]);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function main(): void {
+  const options = new Command('bench-ingest')
+    .option('--conn-rows <n>', 'conn rows in the set (at least)', v => Number(v), 1_000_000)
+    .option('--dir <dir>', 'where to build the set', join(tmpdir(), 'zeek-arrow-bench-ingest'))
+    .option('--runs <n>', 'runs of each, interleaved (the median is reported)', v => Number(v), 3)
+    .option('--logs <paths...>', 'only these log paths (default: every log of the corpus)')
+    .parse().opts<{ connRows: number; dir: string; runs: number; logs?: string[] }>();
+  if (!existsSync(CORPUS_LOGS)) throw new Error(`corpus logs not found at ${CORPUS_LOGS}`);
+  const logsDir = join(options.dir, 'logs');
+  process.stdout.write(`building the log set in ${logsDir} ...\n`);
+  const counts = buildSet(logsDir, options.connRows, options.logs);
+  const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  const files = readdirSync(logsDir).length;
+  const bytes = readdirSync(logsDir).reduce((n, f) => n + readFileSync(join(logsDir, f)).length, 0);
+  process.stdout.write(`${files} files, ${(bytes / 1e6).toFixed(0)} MB, ${rows} rows (conn ${counts.conn})\n`);
+
+  // Both sides load with and without keeping rows in file order (DuckDB's preserve_insertion_order).
+  const times: Record<string, number[]> = { ours: [], oursOrdered: [], peer: [], peerOrdered: [] };
+  const oursDb = join(options.dir, 'ingest.duckdb');
+  const peerDb = join(options.dir, 'read_csv.duckdb');
+  const ingest = (extra: string[]) => () => {
+    rmSync(oursDb, { force: true });
+    const r = spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'ingest', logsDir, '--db', oursDb, '--quiet', ...extra], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('zeek-arrow ingest failed');
+  };
+  const readCsv = (keepOrder: boolean) => () => {
+    rmSync(peerDb, { force: true });
+    const r = spawnSync('node', ['-e', peerScript(logsDir, peerDb, keepOrder, options.logs)], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('read_csv peer failed');
+  };
+  for (let run = 1; run <= options.runs; run++) {
+    process.stdout.write(`run ${run}\n`);
+    times.ours.push(timed('zeek-arrow ingest', ingest([])));
+    times.peer.push(timed('duckdb read_csv', readCsv(false)));
+    if (run === 1) {
+      const got = count(oursDb, 'conn');
+      const want = count(peerDb, 'conn');
+      if (got !== counts.conn || want !== counts.conn) throw new Error(`conn rows: ingest ${got}, read_csv ${want}, expected ${counts.conn}`);
+    }
+    times.oursOrdered.push(timed('zeek-arrow ingest --keep-order', ingest(['--keep-order'])));
+    times.peerOrdered.push(timed('duckdb read_csv, in order', readCsv(true)));
+  }
+  const rate = (xs: number[]) => rows / median(xs);
+  const line = (label: string, ours: number[], peer: number[]) =>
+    `${label}: zeek-arrow ingest ${Math.round(rate(ours))} rows/s, duckdb read_csv ${Math.round(rate(peer))} rows/s, ` +
+    `ratio ${(rate(ours) / rate(peer)).toFixed(2)}\n`;
+  process.stdout.write(`\nmedian of ${options.runs} runs, ${rows} rows, target ratio >= 0.70\n`);
+  process.stdout.write(line('parallel load (default)', times.ours, times.peer));
+  process.stdout.write(line('rows kept in file order', times.oursOrdered, times.peerOrdered));
+}
+
+main();
