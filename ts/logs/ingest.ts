@@ -10,7 +10,7 @@ import { LogFilePeek, ScannedLog, peekLogFile, scanLogFile } from './log-file-sc
 import { LogFormatError, TsvSection, parseSections, sectionSignature } from './tsv-header';
 import { REJECTS_SCAN, REJECTS_TABLE, insertTsvSql, readTsvSql } from './tsv-sql';
 import { insertJsonSql, readJsonSql } from './json-sql';
-import { catalogSchema, jsonLogSchema, jsonLogShape } from './json-schema';
+import { jsonLogSchema, jsonLogShape } from './json-schema';
 import { LineCheck, LineRange, copyLineRanges, jsonLineCheck, tsvLineCheck } from './line-check';
 
 export interface IngestProblem {
@@ -400,7 +400,7 @@ export class LogIngester {
     const result = await db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
     const rejects = await db.all(`SELECT s.file_path, r.line, r.line_byte_position, r.column_name, r.error_type,
         r.csv_line, r.error_message
-      FROM temp.${REJECTS_TABLE} r JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id) ORDER BY s.file_path, r.line`);
+      FROM temp.${REJECTS_TABLE} r JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id) ORDER BY s.file_path, r.line, r.column_idx`);
     const byPath = new Map(sources.map(s => [s.readPath, s]));
     const seen = new Set<string>();
     const rejected = new Map<string, number>();
@@ -428,8 +428,7 @@ export class LogIngester {
       this.problems.push(fileProblem(log.file, log.bytes === 0 ? 'empty file' : 'no JSON records found', { line: 1 }));
       return undefined;
     }
-    const { schema, guessed } = jsonLogSchema(shape,
-      [this.tables.schemaOf(shape.path), this.tsvSchemas.get(shape.path), catalogSchema(shape.path)]);
+    const { schema, guessed } = jsonLogSchema(shape, this.tables.schemaOf(shape.path) ?? this.tsvSchemas.get(shape.path));
     if (guessed.length) {
       this.problems.push(fileProblem(log.file, `log '${shape.path}' has no known Zeek types for ` +
         `${guessed.join(', ')}: guessed from the JSON values`, { severity: 'warning' }));

@@ -6,14 +6,21 @@ import knownLogsJson from '../schema/known-logs.json';
 
 // JSON logs carry no types. A field's Zeek type comes, in this order, from the
 // table already in the database, a TSV log of the same path, the catalog of
-// Zeek's standard logs (known-logs.json, written by scripts/gen-log-catalog.zeek
-// under Zeek 8.0), and only then from the JSON values themselves.
+// Zeek's standard logs (known-logs.json, written by scripts/gen-log-catalog.sh
+// with Zeek 8.0.10), and only then from the JSON values themselves.
 
-type Catalog = Record<string, { name: string; type: string }[]>;
-const knownLogs = knownLogsJson as Catalog;
+type Fields = Record<string, { name: string; type: string }[]>;
+const catalog = knownLogsJson as { zeek: string; logs: Fields; extraFields: Fields };
 
+/** A standard log's fields as Zeek 8.0 writes them with its default scripts (and Community ID). */
 export function catalogSchema(logPath: string): LogSchema | undefined {
-  const fields = knownLogs[logPath];
+  const fields = catalog.logs[logPath];
+  return fields ? LogSchema.fromJSON({ path: logPath, fields }) : undefined;
+}
+
+/** Fields Zeek's `local` scripts add to a standard log. */
+function catalogExtraFields(logPath: string): LogSchema | undefined {
+  const fields = catalog.extraFields[logPath];
   return fields ? LogSchema.fromJSON({ path: logPath, fields }) : undefined;
 }
 
@@ -50,20 +57,21 @@ export async function jsonLogShape(db: Database, file: string, gzip: boolean, fa
 }
 
 /**
- * The schema of a JSON log: known fields in their known order with their
- * Zeek types, then the rest with types guessed from their values (`guessed`).
+ * The schema of a JSON log. JSON leaves out unset fields, so a known log has
+ * all the columns of its known schema (the table's, a TSV log's of this run,
+ * or the catalog's); keys beyond it take the catalog's types of `local`'s
+ * fields, and only then types guessed from their values (`guessed`).
  */
-export function jsonLogSchema(shape: JsonLogShape, known: (LogSchema | undefined)[]): { schema: LogSchema; guessed: string[] } {
-  const types = new Map<string, LogField>();
-  const order: string[] = [];
-  for (const schema of known) {
-    for (const f of schema?.fields ?? []) {
-      if (!types.has(f.name)) { types.set(f.name, f); order.push(f.name); }
-    }
+export function jsonLogSchema(shape: JsonLogShape, known: LogSchema | undefined): { schema: LogSchema; guessed: string[] } {
+  const base = known ?? catalogSchema(shape.path);
+  const fields: LogField[] = [...base?.fields ?? []];
+  const have = new Set(fields.map(f => f.name));
+  const extra = new Map((catalogExtraFields(shape.path)?.fields ?? []).map(f => [f.name, f]));
+  const guessed: string[] = [];
+  for (const key of shape.keys.filter(k => !have.has(k))) {
+    const field = extra.get(key);
+    if (!field) guessed.push(key);
+    fields.push(field ?? { name: key, type: guessType(shape.structure[key]) });
   }
-  const present = new Set(shape.keys);
-  const fields: LogField[] = order.filter(n => present.has(n)).map(n => types.get(n)!);
-  const guessed = shape.keys.filter(k => !types.has(k));
-  for (const key of guessed) fields.push({ name: key, type: guessType(shape.structure[key]) });
   return { schema: new LogSchema(shape.path, fields), guessed };
 }
