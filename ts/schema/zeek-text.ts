@@ -137,14 +137,8 @@ export function formatMicros(micros: bigint): string {
 
 const INT_MAX = 2147483647;
 
-/**
- * Seconds to µs, rounded exactly as Zeek's ASCII writer rounds time and
- * interval (modp_dtoa with 6 decimals), so both writers agree.
- */
-export function zeekMicros(seconds: number): bigint {
-  const neg = seconds < 0;
-  const value = Math.abs(seconds);
-  if (value >= INT_MAX) return BigInt(Math.round(seconds * 1e6));
+/** modp_dtoa's split of a non-negative value below INT_MAX into whole part and 6-digit fraction. */
+function modpSplit(value: number): { whole: number; frac: number } {
   let whole = Math.trunc(value);
   const tmp = (value - whole) * 1e6;
   let frac = Math.trunc(tmp);
@@ -153,10 +147,21 @@ export function zeekMicros(seconds: number): bigint {
     frac++;
     if (frac >= 1e6) { frac = 0; whole++; }
   } else if (diff === 0.5 && (frac === 0 || (frac & 1))) {
-    frac++;
+    frac++;  // modp rounds an exact half up when odd, or when the digit is 0
   }
+  return { whole, frac };
+}
+
+/**
+ * Seconds to µs, rounded exactly as Zeek's ASCII writer rounds time and
+ * interval (modp_dtoa with 6 decimals), so both writers agree.
+ */
+export function zeekMicros(seconds: number): bigint {
+  const value = Math.abs(seconds);
+  if (value >= INT_MAX) return BigInt(Math.round(seconds * 1e6));
+  const { whole, frac } = modpSplit(value);
   const micros = BigInt(whole) * 1000000n + BigInt(frac);
-  return neg ? -micros : micros;
+  return seconds < 0 ? -micros : micros;
 }
 
 /** Zeek's text for a double: modp_dtoa3 with 6 decimals, `.0` on whole numbers. */
@@ -172,16 +177,9 @@ export function formatDouble(d: number): string {
     else text = value.toFixed(6).replace(/0+$/, '').replace(/\.$/, '');
     if (neg) text = '-' + text;
   } else {
-    let whole = Math.trunc(value);
-    const tmp = (value - whole) * 1e6;
-    let frac = Math.trunc(tmp);
-    const diff = tmp - frac;
-    if (diff > 0.5) {
-      frac++;
-      if (frac >= 1e6) { frac = 0; whole++; }
-    } else if (diff === 0.5 && (frac === 0 || (frac & 1))) {
-      frac++;
-    }
+    const split = modpSplit(value);
+    const whole = split.whole;
+    let frac = split.frac;
     let fraction = '';
     if (frac) {
       let digits = 6;
