@@ -42,7 +42,7 @@ export class ArrowIpcSink implements Sink {
         const rotated = `${rotatedBase}.${ARROW_EXTENSION}`;
         await rename(path, rotated);
         if (!terminating) start();
-        return rotated;
+        return { previous: path, rotated };
       },
       close: end,
     };

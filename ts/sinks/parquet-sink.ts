@@ -57,7 +57,7 @@ export class ParquetSink implements Sink {
         const rotated = `${rotatedBase}.parquet`;
         await rename(path, rotated);
         if (!terminating) await start();
-        return rotated;
+        return { previous: path, rotated };
       },
       close: end,
     };

@@ -8,9 +8,9 @@ export interface LogWriter {
   /**
    * Ends the current file as `rotatedBase` (a path without extension, as Zeek
    * names rotated logs) and, unless `terminating`, starts a new one. Returns the
-   * rotated file's name, or undefined where there is no file (DuckDB).
+   * file's name before and after, or undefined where there is no file (DuckDB).
    */
-  rotate(rotatedBase: string, terminating: boolean): Promise<string | undefined>;
+  rotate(rotatedBase: string, terminating: boolean): Promise<{ previous: string; rotated: string } | undefined>;
   close(): Promise<void>;
 }
 

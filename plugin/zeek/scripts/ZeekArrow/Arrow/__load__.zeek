@@ -1,0 +1,34 @@
+##! Options of the Arrow log writer. Each is also a per-filter ``$config`` key
+##! of the same name (``$config=table(["sink"] = "parquet")``).
+
+module LogArrow;
+
+export {
+	## Where logs go: "duckdb" (one database file, a table per log path),
+	## "parquet" or "arrow" (a file per log path in :zeek:see:`LogArrow::output_dir`),
+	## or "module" (the TypeScript/JavaScript writer named by
+	## :zeek:see:`LogArrow::writer_module`).
+	const sink = "duckdb" &redef;
+
+	## The DuckDB database file (sink "duckdb"); relative to Zeek's working directory.
+	const db_path = "logs.duckdb" &redef;
+
+	## Where Parquet and Arrow IPC files go (sinks "parquet" and "arrow").
+	const output_dir = "." &redef;
+
+	## Rows per Arrow record batch handed to the writer backend.
+	const batch_size = 10000 &redef;
+
+	## Batches a log may have in flight before Zeek's writer thread waits for the sink.
+	const max_pending_batches = 4 &redef;
+
+	## A JavaScript module (absolute path or resolvable by Node) whose export
+	## ``writer`` (or default export) is a WriterBackend subclass; used by sink "module".
+	const writer_module = "" &redef;
+}
+
+module GLOBAL;
+
+## Lets ``zeek Log::default_writer=Arrow`` work: the command line is read as
+## ``redef Log::default_writer = Arrow;`` in the global module.
+const Arrow = Log::WRITER_ARROW;

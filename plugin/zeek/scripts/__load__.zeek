@@ -1,0 +1,2 @@
+# Loaded when the ZeekArrow::Arrow plugin is activated.
+@load ./ZeekArrow/Arrow

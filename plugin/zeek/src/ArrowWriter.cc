@@ -1,0 +1,184 @@
+#include "ArrowWriter.h"
+
+#include <atomic>
+#include <chrono>
+
+#include <zeek/ID.h>
+#include <zeek/Scope.h>
+#include <zeek/Val.h>
+
+#include "NodeRuntime.h"
+
+namespace zeek_arrow {
+
+namespace {
+
+std::atomic<uint64_t> next_writer{1};
+
+// A batch's text stays well below 2 GiB (Arrow's int32 offsets).
+constexpr int64_t kMaxBatchBytes = 256 << 20;
+
+// Batches waiting this long (seconds of wall clock) go out at the next heartbeat.
+constexpr double kMaxBatchAge = 1.0;
+
+// Every option of the script module LogArrow, as text: the TypeScript side reads them.
+std::map<std::string, std::string> ScriptOptions() {
+    std::map<std::string, std::string> options;
+    for ( const auto& [name, id] : zeek::detail::global_scope()->Vars() ) {
+        if ( id->ModuleName() != "LogArrow" || ! (id->IsConst() || id->IsOption()) || ! id->GetVal() ) continue;
+        const auto& val = id->GetVal();
+        std::string key = std::string(name).substr(std::string("LogArrow::").size());
+        switch ( val->GetType()->Tag() ) {
+            case zeek::TYPE_STRING: options[key] = val->AsStringVal()->ToStdString(); break;
+            case zeek::TYPE_COUNT: options[key] = std::to_string(val->AsCount()); break;
+            case zeek::TYPE_INT: options[key] = std::to_string(val->AsInt()); break;
+            case zeek::TYPE_BOOL: options[key] = val->AsBool() ? "T" : "F"; break;
+            case zeek::TYPE_DOUBLE:
+            case zeek::TYPE_INTERVAL: options[key] = std::to_string(val->AsDouble()); break;
+            default: break;
+        }
+    }
+    return options;
+}
+
+double WallClock() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
+    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions()), id_(next_writer++) {}
+
+std::unique_ptr<Work> ArrowWriter::NewWork(Work::Kind kind) {
+    auto work = std::make_unique<Work>();
+    work->kind = kind;
+    work->writer = id_;
+    return work;
+}
+
+Reply ArrowWriter::Call(std::unique_ptr<Work> work) {
+    auto done = std::make_shared<Completion>();
+    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
+    runtime_->Post(std::move(work));
+    return done->Wait();
+}
+
+bool ArrowWriter::Failed(const std::string& what, const std::string& error) {
+    Error(Fmt("Arrow writer for '%s' %s: %s", Info().path, what.c_str(), error.c_str()));
+    return false;
+}
+
+bool ArrowWriter::DoInit(const WriterInfo& info, int num_fields, const zeek::threading::Field* const* fields) {
+    std::string error;
+    runtime_ = NodeRuntime::Get(&error);
+    if ( ! runtime_ ) return Failed("cannot start", error);
+
+    auto work = NewWork(Work::Kind::WriterInit);
+    work->path = info.path;
+    work->filter = info.filter_name;
+    work->rotation_interval = info.rotation_interval;
+    work->rotation_base = info.rotation_base;
+    work->network_time = info.network_time;
+    work->config = options_;
+    for ( const auto& [k, v] : info.config ) work->config[k] = v; // a filter's $config wins
+    for ( int i = 0; i < num_fields; i++ ) work->fields.push_back({fields[i]->name, fields[i]->TypeName()});
+
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed("failed to start", reply.error);
+    builder_ = ColumnBuilder::ForBatch(*reply.schema, num_fields, fields, &error);
+    if ( ! builder_ ) return Failed("cannot build its schema", error);
+    batch_rows_ = reply.batch_rows > 0 ? reply.batch_rows : 10000;
+    max_pending_ = reply.max_pending > 0 ? reply.max_pending : 4;
+    last_sent_ = WallClock();
+    return true;
+}
+
+bool ArrowWriter::DoWrite(int, const zeek::threading::Field* const*, zeek::threading::Value** vals) {
+    builder_->AppendRecord(vals);
+    if ( builder_->Length() >= batch_rows_ || builder_->Bytes() >= kMaxBatchBytes ) return SendBatch();
+    return true;
+}
+
+bool ArrowWriter::SendBatch() {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        // Backpressure: a slow sink holds this writer thread instead of growing memory.
+        cv_.wait(lock, [this] { return pending_ < max_pending_ || ! write_error_.empty(); });
+        if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
+        if ( builder_->Length() == 0 ) return true;
+        ++pending_;
+    }
+    auto work = NewWork(Work::Kind::WriterWrite);
+    work->batch = builder_->Seal();
+    work->on_reply = [this](Reply&& r) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --pending_;
+        if ( ! r.ok && write_error_.empty() ) write_error_ = r.error;
+        cv_.notify_all();
+    };
+    last_sent_ = WallClock();
+    runtime_->Post(std::move(work));
+    return true;
+}
+
+bool ArrowWriter::WaitForWrites() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return pending_ == 0; });
+    return write_error_.empty();
+}
+
+bool ArrowWriter::DoSetBuf(bool enabled) {
+    auto work = NewWork(Work::Kind::WriterSetBuf);
+    work->enabled = enabled;
+    Reply reply = Call(std::move(work));
+    return reply.ok || Failed("failed to set buffering", reply.error);
+}
+
+bool ArrowWriter::DoFlush(double network_time) {
+    if ( ! SendBatch() ) return false;
+    if ( ! WaitForWrites() ) return Failed("was disabled", write_error_);
+    auto work = NewWork(Work::Kind::WriterFlush);
+    work->network_time = network_time;
+    Reply reply = Call(std::move(work));
+    return reply.ok || Failed("failed to flush", reply.error);
+}
+
+bool ArrowWriter::DoRotate(const char* rotated_path, double open, double close, bool terminating) {
+    if ( ! SendBatch() ) return false;
+    if ( ! WaitForWrites() ) return Failed("was disabled", write_error_);
+    auto work = NewWork(Work::Kind::WriterRotate);
+    work->rotated_path = rotated_path;
+    work->open = open;
+    work->close = close;
+    work->terminating = terminating;
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed("failed to rotate", reply.error);
+    // A table has no file to rotate: nothing for a post-processor.
+    if ( ! reply.new_name ) return FinishedRotation();
+    return FinishedRotation(reply.new_name->c_str(), reply.old_name ? reply.old_name->c_str() : rotated_path, open,
+                            close, terminating);
+}
+
+bool ArrowWriter::DoFinish(double network_time) {
+    const bool sent = SendBatch();
+    const bool written = WaitForWrites();
+    auto work = NewWork(Work::Kind::WriterFinish);
+    work->network_time = network_time;
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed("failed to finish", reply.error);
+    return sent && (written || Failed("was disabled", write_error_));
+}
+
+bool ArrowWriter::DoHeartbeat(double network_time, double current_time) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
+    }
+    // Rows trickling in (a live capture) still reach the sink within about a second.
+    if ( builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge ) return SendBatch();
+    return true;
+}
+
+} // namespace zeek_arrow

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up zeek-arrow on a fresh Debian 12 machine:
+#  - the Debian packages the build and libnode need (installed with apt-get);
+#  - libnode (Node.js 18 as a library, which the Zeek plugin embeds) unpacked
+#    from Debian's libnode108/libnode-dev into a private prefix, because their
+#    packages conflict with the nodejs 20 package these machines run;
+#  - npm install, which builds the native bridge, the Zeek plugin (when a Zeek
+#    is found: zeek-config on PATH, $ZEEK_HOME, /opt/zeek) and the TypeScript.
+# LIBNODE_ROOT chooses the prefix (default: .libnode in this repository).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LIBNODE_ROOT="${LIBNODE_ROOT:-$PWD/.libnode}"
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+packages=(cmake g++ make pkg-config libuv1-dev libc-ares2 node-acorn node-cjs-module-lexer node-undici)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $sudo apt-get update -qq
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if ! ls "$LIBNODE_ROOT"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then
+  debs=$(mktemp -d)
+  chmod 777 "$debs" # apt-get download runs as the _apt user
+  (cd "$debs" && apt-get download libnode108 libnode-dev)
+  mkdir -p "$LIBNODE_ROOT"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$LIBNODE_ROOT"; done
+  rm -rf "$debs"
+  echo "libnode unpacked into $LIBNODE_ROOT"
+fi
+
+npm install --no-audit --no-fund

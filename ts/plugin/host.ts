@@ -1,0 +1,96 @@
+// The TypeScript host of the Zeek plugin: loaded by the embedded Node runtime
+// (plugin/zeek/src/NodeRuntime.cc), it receives work from Zeek's writer
+// threads and runs the writer backends. Compiled JS only; Node 18 here.
+import * as arrow from 'apache-arrow';
+import { ArrayDescription, SchemaDescription, batchFromDescription, schemaDescription } from '../arrow/c-data';
+import { Column, LogSchema } from '../schema/log-schema';
+import { arrowSchema } from '../schema/arrow-schema';
+import { SinkPool } from '../backend/sink-writer';
+import { createWriter } from '../backend/registry';
+import { WriterBackend, WriterInfo } from '../backend/writer-backend';
+
+interface Binding {
+  start(dispatch: (work: Work, done: (error: string | null, result?: unknown) => void) => void): void;
+  failed(message: string): void;
+}
+
+type Work =
+  | { kind: 'writer-init'; writer: number; info: WriterInfo; fields: { name: string; type: string }[] }
+  | { kind: 'writer-write'; writer: number; batch: ArrayDescription }
+  | { kind: 'writer-setbuf'; writer: number; enabled: boolean }
+  | { kind: 'writer-flush' | 'writer-finish'; writer: number; networkTime: number }
+  | { kind: 'writer-rotate'; writer: number; rotatedPath: string; open: number; close: number; terminating: boolean }
+  | { kind: 'writer-heartbeat'; writer: number; networkTime: number; currentTime: number }
+  | { kind: 'shutdown' };
+
+interface WriterState {
+  backend: WriterBackend;
+  schema: arrow.Schema;
+  description: SchemaDescription;
+  /** The writer's work runs in order: each piece after the one before. */
+  queue: Promise<unknown>;
+}
+
+/** The field index of each column, in the order the plugin walks them. */
+function leafOrder(columns: Column[]): number[] {
+  return columns.flatMap(c => 'field' in c ? [c.fieldIndex] : leafOrder(c.children));
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}${e.stack ? ` (${e.stack.split('\n')[1]?.trim() ?? ''})` : ''}`;
+  return String(e);
+}
+
+export function start(binding: Binding): void {
+  // Zeek's process is not ours to end: report what escapes and carry on.
+  process.on('uncaughtException', e => process.stderr.write(`zeek-arrow: uncaught ${describeError(e)}\n`));
+  process.on('unhandledRejection', e => process.stderr.write(`zeek-arrow: unhandled ${describeError(e)}\n`));
+
+  const pool = new SinkPool();
+  const writers = new Map<number, WriterState>();
+
+  const handle = async (work: Work): Promise<unknown> => {
+    switch (work.kind) {
+      case 'writer-init': {
+        const { info, fields } = work;
+        const schema = LogSchema.fromHeader(info.path, fields.map(f => f.name), fields.map(f => f.type));
+        const backend = createWriter(info.config, pool);
+        const target = arrowSchema(schema);
+        const state: WriterState = { backend, schema: target, description: schemaDescription(target), queue: Promise.resolve() };
+        writers.set(work.writer, state);
+        await backend.init(info, schema);
+        return {
+          schema: state.description,
+          leaves: leafOrder(schema.columns),
+          batchRows: Number(info.config.batch_size) || 10000,
+          maxPending: Number(info.config.max_pending_batches) || 4,
+        };
+      }
+      case 'writer-write': {
+        const state = writers.get(work.writer)!;
+        return state.backend.write(batchFromDescription(state.description, work.batch, state.schema));
+      }
+      case 'writer-setbuf': return writers.get(work.writer)!.backend.setBuf(work.enabled);
+      case 'writer-flush': return writers.get(work.writer)!.backend.flush(work.networkTime);
+      case 'writer-heartbeat': return writers.get(work.writer)!.backend.heartbeat(work.networkTime, work.currentTime);
+      case 'writer-rotate':
+        return (await writers.get(work.writer)!.backend.rotate(work.rotatedPath, work.open, work.close, work.terminating)) ?? null;
+      case 'writer-finish': {
+        const state = writers.get(work.writer)!;
+        writers.delete(work.writer);
+        return state.backend.finish(work.networkTime);
+      }
+      case 'shutdown':
+        await Promise.allSettled([...writers.values()].map(w => w.queue));
+        await pool.closeAll();
+        return null;
+    }
+  };
+
+  binding.start((work, done) => {
+    const state = 'writer' in work ? writers.get(work.writer) : undefined;
+    const run = () => handle(work).then(result => done(null, result ?? null), e => done(describeError(e)));
+    if (state) state.queue = state.queue.then(run);
+    else void run();
+  });
+}
