@@ -1,7 +1,5 @@
 import * as arrow from 'apache-arrow';
-import { createWriteStream, WriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
+import { FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSchema } from '../schema/log-schema';
 import { arrowSchema } from '../schema/arrow-schema';
@@ -9,6 +7,24 @@ import { conformBatch } from '../arrow/conform';
 import { LogWriter, Sink } from './sink';
 
 export const ARROW_EXTENSION = 'arrows';
+
+// An IPC stream is a schema message, record batch messages, and an end marker.
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/** Bytes of the schema message that starts a stream: continuation, metadata length, metadata. */
+function schemaMessageLength(bytes: Uint8Array): number {
+  return 8 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(4, true);
+}
+
+/**
+ * A batch as IPC stream bytes of our own: serialized before write() returns,
+ * because the batch's memory goes back to Zeek then (apache-arrow's stream
+ * writer would read it later).
+ */
+function serialize(batch: arrow.RecordBatch): Uint8Array {
+  const bytes = arrow.tableToIPC(new arrow.Table([batch]), 'stream');
+  return bytes.subarray(schemaMessageLength(bytes), bytes.length - END_OF_STREAM.length);
+}
 
 /** An Arrow IPC stream file per log path (`conn.arrows`), rotated as Zeek asks. */
 export class ArrowIpcSink implements Sink {
@@ -20,28 +36,26 @@ export class ArrowIpcSink implements Sink {
     await mkdir(this.dir, { recursive: true });
     const target = arrowSchema(schema);
     const path = join(this.dir, `${fileBase}.${ARROW_EXTENSION}`);
-    let writer: arrow.RecordBatchStreamWriter;
-    let out: WriteStream;
-    const start = () => {
-      writer = new arrow.RecordBatchStreamWriter();
-      out = createWriteStream(path);
-      writer.toNodeStream().pipe(out);
-      writer.reset(undefined, target);
+    let file: FileHandle;
+    const start = async () => {
+      file = await open(path, 'w');
+      // The schema message first: readers get the schema even from an empty log.
+      const schemaOnly = arrow.tableToIPC(new arrow.Table(target), 'stream');
+      await file.write(schemaOnly.subarray(0, schemaMessageLength(schemaOnly)));
     };
     const end = async () => {
-      writer.finish();
-      writer.close();
-      await finished(out);
+      await file.write(END_OF_STREAM);
+      await file.close();
     };
-    start();
+    await start();
     return {
-      write: async batch => { writer.write(conformBatch(batch, target)); },
-      flush: async () => undefined,
+      write: async batch => { await file.write(serialize(conformBatch(batch, target))); },
+      flush: async () => { await file.sync(); },
       rotate: async (rotatedBase, terminating) => {
         await end();
         const rotated = `${rotatedBase}.${ARROW_EXTENSION}`;
         await rename(path, rotated);
-        if (!terminating) start();
+        if (!terminating) await start();
         return { previous: path, rotated };
       },
       close: end,

@@ -49,7 +49,9 @@ double WallClock() {
 } // namespace
 
 ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions()), id_(next_writer++) {}
+    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions()), id_(next_writer++) {
+    if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
+}
 
 std::unique_ptr<Work> ArrowWriter::NewWork(Work::Kind kind) {
     auto work = std::make_unique<Work>();
@@ -62,7 +64,7 @@ Reply ArrowWriter::Call(std::unique_ptr<Work> work) {
     auto done = std::make_shared<Completion>();
     work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
     runtime_->Post(std::move(work));
-    return done->Wait();
+    return done->Wait(reply_timeout_);
 }
 
 bool ArrowWriter::Failed(const std::string& what, const std::string& error) {
@@ -105,7 +107,9 @@ bool ArrowWriter::SendBatch() {
     {
         std::unique_lock<std::mutex> lock(mutex_);
         // Backpressure: a slow sink holds this writer thread instead of growing memory.
-        cv_.wait(lock, [this] { return pending_ < max_pending_ || ! write_error_.empty(); });
+        if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_),
+                            [this] { return pending_ < max_pending_ || ! write_error_.empty(); }) )
+            write_error_ = "no batch written by the TypeScript writer within " + std::to_string(static_cast<int>(reply_timeout_)) + " s";
         if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
         if ( builder_->Length() == 0 ) return true;
         ++pending_;
@@ -125,7 +129,9 @@ bool ArrowWriter::SendBatch() {
 
 bool ArrowWriter::WaitForWrites() {
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [this] { return pending_ == 0; });
+    if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_), [this] { return pending_ == 0; }) &&
+         write_error_.empty() )
+        write_error_ = "batches still unwritten by the TypeScript writer after " + std::to_string(static_cast<int>(reply_timeout_)) + " s";
     return write_error_.empty();
 }
 

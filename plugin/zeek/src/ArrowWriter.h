@@ -52,6 +52,7 @@ private:
     std::unique_ptr<ColumnBuilder> builder_;
     int64_t batch_rows_ = 0;
     int64_t max_pending_ = 0;
+    double reply_timeout_ = 600; // LogArrow::reply_timeout
     double last_sent_ = 0;
 
     std::mutex mutex_;

@@ -193,7 +193,8 @@ void NodeRuntime::Shutdown() {
     auto done = std::make_shared<Completion>();
     work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
     self->Post(std::move(work));
-    done->Wait();
+    done->Wait(300); // closing a DuckDB file can take a while; never forever
+
     if ( self->thread_.joinable() ) self->thread_.join();
 }
 

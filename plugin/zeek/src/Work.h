@@ -1,6 +1,7 @@
 // What Zeek's threads hand to the Node thread, and what comes back.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -61,9 +62,15 @@ public:
         cv_.notify_all();
     }
 
-    Reply Wait() {
+    // JS's reply, or an error reply when none comes within `timeout` seconds.
+    Reply Wait(double timeout) {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return done_; });
+        if ( ! cv_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return done_; }) ) {
+            Reply late;
+            late.ok = false;
+            late.error = "no answer from the TypeScript writer within " + std::to_string(static_cast<int>(timeout)) + " s";
+            return late;
+        }
         return std::move(reply_);
     }
 

@@ -22,6 +22,10 @@ export {
 	## Batches a log may have in flight before Zeek's writer thread waits for the sink.
 	const max_pending_batches = 4 &redef;
 
+	## How long Zeek's writer thread waits for the TypeScript writer to answer
+	## before it disables that writer (with a message) and carries on.
+	const reply_timeout = 10 min &redef;
+
 	## A JavaScript module (absolute path or resolvable by Node) whose export
 	## ``writer`` (or default export) is a WriterBackend subclass; used by sink "module".
 	const writer_module = "" &redef;

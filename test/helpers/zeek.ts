@@ -1,0 +1,76 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { REPO } from './corpus';
+
+export interface Zeek {
+  zeek: string;
+  version: string;
+}
+
+/** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix). */
+export function findZeek(): Zeek | undefined {
+  const candidates = ['zeek-config', process.env.ZEEK_HOME && join(process.env.ZEEK_HOME, 'bin', 'zeek-config'), '/opt/zeek/bin/zeek-config'];
+  for (const config of candidates) {
+    if (!config) continue;
+    try {
+      const prefix = execFileSync(config, ['--prefix'], { encoding: 'utf8' }).trim();
+      const version = execFileSync(config, ['--version'], { encoding: 'utf8' }).trim();
+      const zeek = join(prefix, 'bin', 'zeek');
+      if (existsSync(zeek)) return { zeek, version };
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Where `npm install` builds the plugin. */
+export const PLUGIN_DIR = join(REPO, 'build', 'plugin', 'zeek');
+
+/**
+ * describe() for tests that need Zeek: without one they print a SKIP line and
+ * are left pending, so CI on a machine without Zeek stays green.
+ */
+export function describeWithZeek(title: string, body: (zeek: Zeek) => void): void {
+  const zeek = findZeek();
+  if (!zeek) {
+    describe(title, () => {
+      before(() => console.log(`      SKIP: no Zeek found (zeek-config on PATH, $ZEEK_HOME, /opt/zeek): ${title}`));
+      it.skip('needs Zeek');
+    });
+    return;
+  }
+  describe(`${title} (Zeek ${zeek.version})`, () => {
+    before(() => {
+      if (!existsSync(join(PLUGIN_DIR, '__zeek_plugin__'))) {
+        throw new Error(`Zeek ${zeek.version} is here but the plugin is not built in ${PLUGIN_DIR}: run scripts/setup.sh`);
+      }
+    });
+    body(zeek);
+  });
+}
+
+export interface ZeekRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs Zeek in `cwd` with the plugin on ZEEK_PLUGIN_PATH. */
+export function runZeek(zeek: Zeek, cwd: string, args: string[], env: Record<string, string> = {}): ZeekRun {
+  const r = spawnSync(zeek.zeek, args, {
+    cwd, encoding: 'utf8', timeout: 600_000,
+    env: { ...process.env, ZEEK_PLUGIN_PATH: PLUGIN_DIR, ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A capture Zeek can read: gzipped ones are decompressed into `dir` first. */
+export function readableCapture(path: string, dir: string): string {
+  if (!path.endsWith('.gz')) return path;
+  const out = join(dir, path.split('/').pop()!.replace(/\.gz$/, ''));
+  writeFileSync(out, gunzipSync(readFileSync(path)));
+  return out;
+}
