@@ -1,39 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as arrow from 'apache-arrow';
 import { Database } from '../ts/duckdb/database';
 import { LogTables } from '../ts/duckdb/log-tables';
-import { ArrowAppender } from '../ts/duckdb/bridge';
 import { LogIngester, formatProblem } from '../ts/logs/ingest';
-import { LogSchema } from '../ts/schema/log-schema';
-import { parquetReadSelectList } from '../ts/schema/arrow-schema';
-import { createTableSql, selectList } from '../ts/schema/duckdb-table';
 import { ident, literal } from '../ts/schema/mapping';
+import { arrowFileTable, difference, parquetRelation, rowsOf } from './helpers/compare';
 import { corpusPath } from './helpers/corpus';
 import { tempDir } from './helpers/logs';
 import { describeWithZeek, readableCapture, runZeek } from './helpers/zeek';
-
-/** Columns as compared: doubles at the 6 decimals Zeek's ASCII writer keeps. */
-export function comparable(schema: LogSchema): string {
-  return selectList(schema, i => {
-    const f = schema.fields[i];
-    const path = f.name.split('.').map(ident).join('.');
-    if (f.type.kind === 'scalar' && f.type.name === 'double') return `round(${path}, 6)`;
-    if (f.type.kind !== 'scalar' && f.type.element === 'double') return `list_transform(${path}, x -> round(x, 6))`;
-    return path;
-  });
-}
-
-/** Rows one relation has and the other lacks, both ways (EXCEPT ALL). */
-export async function difference(db: Database, a: string, b: string): Promise<[number, number]> {
-  const n = async (x: string, y: string) => Number((await db.all(`SELECT count(*) AS n FROM (${x} EXCEPT ALL ${y})`))[0].n);
-  return [await n(a, b), await n(b, a)];
-}
-
-// What Zeek logs before the first packet (packet_filter, start-up warnings in reporter)
-// carries the wall-clock time of each run, which two runs cannot share.
-export const WALL_CLOCK_LOGS = new Set(['packet_filter', 'reporter']);
 
 const SCRIPTS = ['policy/protocols/conn/community-id-logging'];
 
@@ -74,22 +49,12 @@ describeWithZeek('the Arrow writer writes what the ASCII writer writes, for ever
         for (const path of written) {
           const schema = logs.schemaOf(path)!;
           const table = ident(logs.tableOf(path));
-          const columns = WALL_CLOCK_LOGS.has(path) ? `* EXCLUDE (ts) FROM (SELECT ${comparable(schema)}` : comparable(schema);
-          const from = (source: string) => WALL_CLOCK_LOGS.has(path)
-            ? `SELECT ${columns} FROM ${source})` : `SELECT ${columns} FROM ${source}`;
+          const from = (relation: string) => rowsOf(path, schema, relation);
           assert.deepEqual(await difference(db, from(table), from(`arrow.${table}`)), [0, 0], `${path}: DuckDB`);
-
-          const file = literal(join(parquet, `${path}.parquet`));
-          assert.deepEqual(await difference(db, from(table), from(`(SELECT ${parquetReadSelectList(schema)} FROM read_parquet(${file}))`)),
+          assert.deepEqual(await difference(db, from(table), from(parquetRelation(schema, join(parquet, `${path}.parquet`)))),
             [0, 0], `${path}: Parquet`);
-
-          const ipcTable = arrow.tableFromIPC(readFileSync(join(ipc, `${path}.arrows`)));
-          const copy = `ipc_${logs.tableOf(path)}`;
-          await db.run(createTableSql(schema, copy));
-          const appender = new ArrowAppender(db.connection, copy, ipcTable.schema);
-          for (const batch of ipcTable.batches) appender.append(batch);
-          appender.close();
-          assert.deepEqual(await difference(db, from(table), from(ident(copy))), [0, 0], `${path}: Arrow IPC`);
+          const copy = await arrowFileTable(db, schema, join(ipc, `${path}.arrows`), `ipc_${logs.tableOf(path)}`);
+          assert.deepEqual(await difference(db, from(table), from(copy)), [0, 0], `${path}: Arrow IPC`);
 
           tables++;
           rows += Number((await db.all(`SELECT count(*) AS n FROM ${table}`))[0].n);
