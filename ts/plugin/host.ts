@@ -25,6 +25,8 @@ type Work =
 
 interface WriterState {
   backend: WriterBackend;
+  /** Set once the writer has thrown: it gets no more records, only finish(). */
+  failed?: string;
   schema: arrow.Schema;
   description: SchemaDescription;
   /** The writer's work runs in order: each piece after the one before. */
@@ -68,7 +70,13 @@ export function start(binding: Binding): void {
       }
       case 'writer-write': {
         const state = writers.get(work.writer)!;
-        return state.backend.write(batchFromDescription(state.description, work.batch, state.schema));
+        if (state.failed) throw new Error(state.failed);
+        try {
+          return await state.backend.write(batchFromDescription(state.description, work.batch, state.schema));
+        } catch (e) {
+          state.failed = describeError(e);
+          throw e;
+        }
       }
       case 'writer-setbuf': return writers.get(work.writer)!.backend.setBuf(work.enabled);
       case 'writer-flush': return writers.get(work.writer)!.backend.flush(work.networkTime);
@@ -80,10 +88,16 @@ export function start(binding: Binding): void {
         writers.delete(work.writer);
         return state.backend.finish(work.networkTime);
       }
-      case 'shutdown':
+      case 'shutdown': {
         await Promise.allSettled([...writers.values()].map(w => w.queue));
+        // Zeek does not finish a writer it disabled: let it release what it holds before the sinks close.
+        for (const [id, state] of writers) {
+          writers.delete(id);
+          await Promise.resolve(state.backend.finish(0)).catch(() => undefined);
+        }
         await pool.closeAll();
         return null;
+      }
     }
   };
 

@@ -1,10 +1,11 @@
 import * as arrow from 'apache-arrow';
-import { FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSchema } from '../schema/log-schema';
 import { arrowSchema } from '../schema/arrow-schema';
 import { conformBatch } from '../arrow/conform';
 import { LogWriter, Sink } from './sink';
+import { rotatingWriter } from './file-rotation';
 
 export const ARROW_EXTENSION = 'arrows';
 
@@ -36,30 +37,19 @@ export class ArrowIpcSink implements Sink {
     await mkdir(this.dir, { recursive: true });
     const target = arrowSchema(schema);
     const path = join(this.dir, `${fileBase}.${ARROW_EXTENSION}`);
-    let file: FileHandle;
-    const start = async () => {
-      file = await open(path, 'w');
-      // The schema message first: readers get the schema even from an empty log.
+    return rotatingWriter(path, ARROW_EXTENSION, async () => {
+      const file = await open(path, 'w');
       const schemaOnly = arrow.tableToIPC(new arrow.Table(target), 'stream');
       await file.write(schemaOnly.subarray(0, schemaMessageLength(schemaOnly)));
-    };
-    const end = async () => {
-      await file.write(END_OF_STREAM);
-      await file.close();
-    };
-    await start();
-    return {
-      write: async batch => { await file.write(serialize(conformBatch(batch, target))); },
-      flush: async () => { await file.sync(); },
-      rotate: async (rotatedBase, terminating) => {
-        await end();
-        const rotated = `${rotatedBase}.${ARROW_EXTENSION}`;
-        await rename(path, rotated);
-        if (!terminating) await start();
-        return { previous: path, rotated };
-      },
-      close: end,
-    };
+      return {
+        write: async batch => { await file.write(serialize(conformBatch(batch, target))); },
+        flush: async () => { await file.sync(); },
+        end: async () => {
+          await file.write(END_OF_STREAM);
+          await file.close();
+        },
+      };
+    });
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,4 @@
-import * as arrow from 'apache-arrow';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
@@ -9,6 +8,7 @@ import { createTableSql, parquetDuckdbType } from '../schema/duckdb-table';
 import { ident, literal } from '../schema/mapping';
 import { conformBatch, relabel } from '../arrow/conform';
 import { LogWriter, Sink } from './sink';
+import { rotatingWriter } from './file-rotation';
 
 /**
  * A Parquet file per log path (`conn.parquet`), written by DuckDB: batches
@@ -36,31 +36,20 @@ export class ParquetSink implements Sink {
     const stored = parquetArrowSchema(schema);
     const path = join(this.dir, `${fileBase}.parquet`);
     const metadata = [...zeekMetadata(schema)].map(([k, v]) => `${literal(k)}: ${literal(v)}`).join(', ');
-    let table = '';
-    let appender: ArrowAppender;
-    const start = async () => {
-      table = `staged_${this.files++}`;
+    return rotatingWriter(path, 'parquet', async () => {
+      const table = `staged_${this.files++}`;
       await db.run(createTableSql(schema, table, parquetDuckdbType));
-      appender = new ArrowAppender(db.connection, table, stored);
-    };
-    const end = async () => {
-      appender.close();
-      await db.run(`COPY ${ident(table)} TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${metadata}})`);
-      await db.run(`DROP TABLE ${ident(table)}`);
-    };
-    await start();
-    return {
-      write: async (batch: arrow.RecordBatch) => { appender.append(relabel(conformBatch(batch, target), stored)); },
-      flush: async () => appender.flush(),
-      rotate: async (rotatedBase, terminating) => {
-        await end();
-        const rotated = `${rotatedBase}.parquet`;
-        await rename(path, rotated);
-        if (!terminating) await start();
-        return { previous: path, rotated };
-      },
-      close: end,
-    };
+      const appender = new ArrowAppender(db.connection, table, stored);
+      return {
+        write: async batch => { appender.append(relabel(conformBatch(batch, target), stored)); },
+        flush: async () => appender.flush(),
+        end: async () => {
+          appender.close();
+          await db.run(`COPY ${ident(table)} TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${metadata}})`);
+          await db.run(`DROP TABLE ${ident(table)}`);
+        },
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -98,6 +98,11 @@ bool ArrowWriter::DoInit(const WriterInfo& info, int num_fields, const zeek::thr
 }
 
 bool ArrowWriter::DoWrite(int, const zeek::threading::Field* const*, zeek::threading::Value** vals) {
+    // A batch that failed disables the writer now, while Zeek can still log why.
+    if ( write_failed_.load(std::memory_order_relaxed) ) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return Failed("was disabled", write_error_);
+    }
     builder_->AppendRecord(vals);
     if ( builder_->Length() >= batch_rows_ || builder_->Bytes() >= kMaxBatchBytes ) return SendBatch();
     return true;
@@ -109,7 +114,7 @@ bool ArrowWriter::SendBatch() {
         // Backpressure: a slow sink holds this writer thread instead of growing memory.
         if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_),
                             [this] { return pending_ < max_pending_ || ! write_error_.empty(); }) )
-            write_error_ = "no batch written by the TypeScript writer within " + std::to_string(static_cast<int>(reply_timeout_)) + " s";
+            WriteFailed("no batch written by the TypeScript writer within " + std::to_string(static_cast<int>(reply_timeout_)) + " s");
         if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
         if ( builder_->Length() == 0 ) return true;
         ++pending_;
@@ -119,7 +124,7 @@ bool ArrowWriter::SendBatch() {
     work->on_reply = [this](Reply&& r) {
         std::lock_guard<std::mutex> lock(mutex_);
         --pending_;
-        if ( ! r.ok && write_error_.empty() ) write_error_ = r.error;
+        if ( ! r.ok ) WriteFailed(r.error);
         cv_.notify_all();
     };
     last_sent_ = WallClock();
@@ -127,11 +132,17 @@ bool ArrowWriter::SendBatch() {
     return true;
 }
 
+void ArrowWriter::WriteFailed(const std::string& error) {
+    if ( ! write_error_.empty() ) return; // the first failure is the one to tell
+    write_error_ = error;
+    write_failed_ = true;
+}
+
 bool ArrowWriter::WaitForWrites() {
     std::unique_lock<std::mutex> lock(mutex_);
     if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_), [this] { return pending_ == 0; }) &&
          write_error_.empty() )
-        write_error_ = "batches still unwritten by the TypeScript writer after " + std::to_string(static_cast<int>(reply_timeout_)) + " s";
+        WriteFailed("batches still unwritten by the TypeScript writer after " + std::to_string(static_cast<int>(reply_timeout_)) + " s");
     return write_error_.empty();
 }
 

@@ -3,6 +3,7 @@
 // writer backend on the embedded Node runtime, which decides where they go.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -45,6 +46,8 @@ private:
     // Posts work and waits for JS's reply.
     Reply Call(std::unique_ptr<Work> work);
     bool Failed(const std::string& what, const std::string& error);
+    // Records the first failed write (called with mutex_ held).
+    void WriteFailed(const std::string& error);
 
     std::map<std::string, std::string> options_; // LogArrow::* options, read on the main thread
     uint64_t id_;
@@ -59,6 +62,7 @@ private:
     std::condition_variable cv_;
     int64_t pending_ = 0;
     std::string write_error_;
+    std::atomic<bool> write_failed_{false}; // read on every record, without the lock
 };
 
 } // namespace zeek_arrow

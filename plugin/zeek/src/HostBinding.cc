@@ -158,15 +158,8 @@ void CallJs(napi_env raw_env, napi_value, void*, void* data) {
         }
         views->clear();
         Reply reply = ReadReply(*owned, error, result);
-        const bool shutdown = owned->kind == Work::Kind::Shutdown;
         if ( owned->on_reply ) owned->on_reply(std::move(reply));
         delete owned;
-        if ( shutdown && tsfn ) {
-            // Nothing more will come: let the event loop end.
-            napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-            tsfn = nullptr;
-            dispatch.Reset();
-        }
     };
     Napi::Function done = Napi::Function::New(env, [finish](const Napi::CallbackInfo& info) {
         finish(info.Env(), info[0], info[1]);
@@ -183,8 +176,13 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     if ( ! info[0].IsFunction() ) throw Napi::TypeError::New(env, "start(dispatch) needs a function");
     dispatch = Napi::Persistent(info[0].As<Napi::Function>());
     Napi::String name = Napi::String::New(env, "zeek-arrow work");
+    // NodeRuntime::Shutdown() releases it once no Zeek thread can post any more.
+    auto finalize = [](napi_env, void*, void*) {
+        tsfn = nullptr;
+        dispatch.Reset();
+    };
     napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, kQueuedWork, 1, nullptr,
-                                                         nullptr, nullptr, CallJs, &tsfn);
+                                                         finalize, nullptr, CallJs, &tsfn);
     if ( status != napi_ok ) throw Napi::Error::New(env, "cannot create the work queue");
     NodeRuntime::Current()->Ready(tsfn);
     return env.Undefined();

@@ -137,16 +137,23 @@ void NodeRuntime::Post(std::unique_ptr<Work> work) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         tsfn = state_ == State::Ready ? tsfn_ : nullptr;
+        if ( tsfn ) ++posting_; // Shutdown() releases the function only when no call is inside it
     }
     if ( ! tsfn ) {
         Reply reply;
         reply.ok = false;
-        reply.error = "the Node.js runtime has stopped";
+        reply.error = "the Node.js runtime has stopped (Zeek is shutting down)";
         if ( work->on_reply ) work->on_reply(std::move(reply));
         return;
     }
     Work* raw = work.release();
-    if ( napi_call_threadsafe_function(tsfn, raw, napi_tsfn_blocking) != napi_ok ) {
+    const napi_status status = napi_call_threadsafe_function(tsfn, raw, napi_tsfn_blocking);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --posting_;
+        cv_.notify_all();
+    }
+    if ( status != napi_ok ) {
         Reply reply;
         reply.ok = false;
         reply.error = "the Node.js runtime is closing";
@@ -175,7 +182,7 @@ void NodeRuntime::Stopped() {
         state_ = State::Failed;
         if ( error_.empty() ) error_ = "the host script ended before it started";
     }
-    else if ( state_ == State::Ready )
+    else if ( state_ == State::Ready || state_ == State::Closed )
         state_ = State::Stopped;
     tsfn_ = nullptr;
     cv_.notify_all();
@@ -195,6 +202,17 @@ void NodeRuntime::Shutdown() {
     self->Post(std::move(work));
     done->Wait(300); // closing a DuckDB file can take a while; never forever
 
+    // No more work: writers that come now (Zeek may start one while it shuts down) get an error reply.
+    napi_threadsafe_function tsfn;
+    {
+        std::unique_lock<std::mutex> lock(self->mutex_);
+        if ( self->state_ == State::Ready ) self->state_ = State::Closed;
+        self->cv_.wait(lock, [self] { return self->posting_ == 0; });
+        tsfn = self->tsfn_;
+        self->tsfn_ = nullptr;
+    }
+    // The last reference: Node finalizes the function and its event loop can end.
+    if ( tsfn ) napi_release_threadsafe_function(tsfn, napi_tsfn_release);
     if ( self->thread_.joinable() ) self->thread_.join();
 }
 

@@ -39,7 +39,7 @@ private:
     bool Start(std::string* error);
     void Run();
 
-    enum class State { Starting, Ready, Failed, Stopped };
+    enum class State { Starting, Ready, Closed, Failed, Stopped };
 
     std::thread thread_;
     std::mutex mutex_;
@@ -47,6 +47,7 @@ private:
     State state_ = State::Starting;
     std::string error_;
     napi_threadsafe_function tsfn_ = nullptr;
+    int posting_ = 0; // Post() calls inside napi_call_threadsafe_function
 };
 
 } // namespace zeek_arrow
