@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ingestCommand } from './ingest-command';
 import { sqlCommand } from './sql-command';
 import { exportCommand } from './export-command';
+import { pluginPathCommand } from './plugin-path-command';
 
 export function program(): Command {
   const cli = new Command('zeek-arrow')
@@ -28,6 +29,9 @@ export function program(): Command {
     .requiredOption('--out <dir>', 'directory for the files (created if missing)')
     .option('--log <path...>', 'only these logs (default: all)')
     .action(exportCommand);
+  cli.command('plugin-path')
+    .description('print the directory of the built Zeek plugin, for ZEEK_PLUGIN_PATH')
+    .action(pluginPathCommand);
   return cli;
 }
 
