@@ -27,8 +27,22 @@ export interface CaptureInfo {
   snaplen: number;
   /** pcap: the one link type; pcapng: one per interface, in interface order (all sections). */
   linkTypes: LinkType[];
+  /** The same interfaces, as written again when packets are copied into another capture. */
+  interfaces: CaptureInterface[];
+  /** pcapng: where each section starts, and the number (in `interfaces`) of its first interface. */
+  sections: { offset: number; firstInterface: number }[];
   /** Bytes of the (decompressed) file before the first record: pcap's 24-byte header, pcapng's leading blocks. */
   headerLength: number;
+}
+
+/** A capture interface: pcap's file header, or a pcapng Interface Description Block. */
+export interface CaptureInterface {
+  linkType: LinkType;
+  snaplen: number;
+  /** Timestamp unit as pcapng's if_tsresol byte: 6 µs, 9 ns, 0x80 | n for 2^-n seconds. */
+  tsresol: number;
+  /** pcapng's if_tsoffset: seconds added to every timestamp. */
+  tsoffset: number;
 }
 
 /** One packet record. The reader reuses this object; copy what you keep. */
@@ -62,7 +76,8 @@ export interface CaptureProblem {
 /** One IP-level flow a packet belongs to (a packet in a tunnel belongs to several, outer to inner). */
 export interface FlowLayer {
   ipVersion: 4 | 6;
-  /** 4 or 16 bytes: views into the packet data (copy to keep). */
+  /** 4 or 16 bytes, the flow's addresses (as Zeek sees them: an IPv6 routing header's final destination, a home
+   *  address option's source); owned by the layer and overwritten by the next decode (copy to keep). */
   src: Uint8Array;
   dst: Uint8Array;
   /** IP protocol number of the transport (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 132 SCTP, ...). */
@@ -74,6 +89,12 @@ export interface FlowLayer {
   hasTransport: boolean;
   /** Set when the IP packet is a fragment. */
   fragment?: { id: number; offset: number; more: boolean };
+  /** Byte offset of this layer's IP header in the packet data. */
+  ipOffset: number;
+  /** Byte offset in the packet data of the transport header (or of whatever `proto` names: a tunnel's inner IP or GRE
+   *  header, ESP, ...), after any IPv6 extension headers; -1 when no byte of it is captured, for a later fragment,
+   *  and after "no next header" (59). */
+  transportOffset: number;
 }
 
 /** What the decoder makes of a packet. The decoder reuses the object. */

@@ -1,0 +1,491 @@
+// Streams the packet records of a pcap or pcapng file (plain or gzipped) without loading the file:
+// one reused buffer, one reused record object, no allocation per record but the data view.
+import { createReadStream } from 'node:fs';
+import { FileHandle, open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { CaptureInfo, CaptureProblem, CaptureRecord } from './types';
+
+export interface ReadOptions {
+  /** Once the file header (pcap) or the first SHB and IDBs (pcapng) are known; for pcapng, linkTypes may grow
+   *  afterwards as later IDBs and sections appear (the CaptureInfo returned at the end has them all). */
+  onInfo?: (info: CaptureInfo) => void;
+  /** Damaged input: names the file and the byte offset. */
+  onProblem?: (problem: CaptureProblem) => void;
+  /** Every byte of the (decompressed) stream, in order, exactly once; a view valid only during the call. */
+  onData?: (chunk: Uint8Array) => void;
+  /** Bytes of the file on disk consumed so far (compressed bytes for .gz): at most every few MiB, and at the end. */
+  onProgress?: (bytesRead: number) => void;
+  /** @internal For tests: the read buffer's starting size (it grows for records that do not fit). */
+  bufferSize?: number;
+}
+
+/** The name other code knew these options by. */
+export type ReadCaptureOptions = ReadOptions;
+
+const BUFFER_SIZE = 8 << 20;
+const PROGRESS_STEP = 4 << 20;
+/** libpcap's MAXIMUM_SNAPLEN: a pcap record claiming more than this and the file's snaplen is damage. */
+const MAX_SNAPLEN = 262144;
+/** libpcap's (starting) limit on a pcapng block: a longer one is damage. */
+const MAX_BLOCK = 16 << 20;
+
+const SHB = 0x0a0d0d0a;
+const IDB = 1;
+const PB = 2; // obsolete Packet Block
+const SPB = 3;
+const EPB = 6;
+const OPT_TSRESOL = 9;
+const OPT_TSOFFSET = 14;
+
+/** Where the bytes come from: the file, or its gunzipped stream. */
+interface Source {
+  /** Reads into buf from `at` up to its end; 0 at the end of the stream. */
+  read(buf: Uint8Array, at: number): Promise<number>;
+  /** Bytes of the file on disk consumed so far. */
+  consumed(): number;
+  /** Why a gzip stream broke off, once it has. */
+  failure?: string;
+  close(): Promise<void>;
+}
+
+function fileSource(handle: FileHandle): Source {
+  let position = 0;
+  return {
+    async read(buf, at) {
+      const { bytesRead } = await handle.read(buf, at, buf.length - at, position);
+      position += bytesRead;
+      return bytesRead;
+    },
+    consumed: () => position,
+    close: () => handle.close(),
+  };
+}
+
+function gzipSource(file: string): Source {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
+  raw.on('error', e => gunzip.destroy(e));
+  const chunks: AsyncIterator<Buffer> = raw.pipe(gunzip)[Symbol.asyncIterator]();
+  let pending: Buffer | undefined;
+  let ended = false;
+  const source: Source = {
+    async read(buf, at) {
+      let n = 0;
+      while (at + n < buf.length && !ended) {
+        if (!pending?.length) {
+          try {
+            const next = await chunks.next();
+            if (next.done) ended = true;
+            else pending = next.value;
+          } catch (e) {
+            ended = true;
+            source.failure = (e as Error).message;
+          }
+          continue;
+        }
+        const take = Math.min(pending.length, buf.length - at - n);
+        buf.set(pending.subarray(0, take), at + n);
+        pending = pending.subarray(take);
+        n += take;
+      }
+      return n;
+    },
+    consumed: () => raw.bytesRead,
+    async close() {
+      gunzip.destroy();
+      raw.destroy();
+    },
+  };
+  return source;
+}
+
+/** A pcapng interface: its link type, snaplen, and how its timestamps become µs + ns. */
+interface Interface {
+  linkType: number;
+  snaplen: number;
+  /** Units per second: 1e6 takes the fast path, 1e9 exact integer math, anything else BigInt. */
+  unitsPerSecond: number;
+  bigUnitsPerSecond: bigint;
+  offsetMicros: number;
+  /** The if_tsresol byte as written (6 when absent). */
+  tsresol: number;
+}
+
+/**
+ * Reads every packet record of `file` (pcap or pcapng, gzipped or not) and hands each to onRecord, one reused
+ * object valid only during the call. Damage inside the file goes to onProblem and the records before it are
+ * kept; the promise rejects only when the file cannot be opened or is not a capture at all.
+ */
+export async function readCapture(
+  file: string,
+  onRecord: (record: CaptureRecord) => void,
+  options: ReadOptions = {},
+): Promise<CaptureInfo> {
+  const handle = await open(file, 'r');
+  let source: Source;
+  let gzip: boolean;
+  try {
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    source = gzip ? gzipSource(file) : fileSource(handle);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  if (gzip) await handle.close();
+  try {
+    return await new Reader(file, gzip, source, onRecord, options).read();
+  } finally {
+    await source.close();
+  }
+}
+
+class Reader {
+  private buf: Uint8Array;
+  private view: DataView;
+  /** Unparsed bytes are buf[start, end); buf[0] is at stream offset `base`. */
+  private start = 0;
+  private end = 0;
+  private base = 0;
+  private eof = false;
+  private reported = 0;
+  private infoSent = false;
+  private readonly info: CaptureInfo;
+  private readonly record: CaptureRecord = {
+    offset: 0, recordLength: 0, micros: 0, nanos: 0, caplen: 0, origlen: 0, linkType: 0, interfaceId: 0,
+    data: new Uint8Array(0),
+  };
+  /** Records longer than the snaplen: reported once, at the first, with their number. */
+  private overSnaplen = 0;
+  private firstOverSnaplen = { offset: 0, caplen: 0 };
+
+  constructor(
+    private readonly file: string,
+    gzip: boolean,
+    private readonly source: Source,
+    private readonly onRecord: (record: CaptureRecord) => void,
+    private readonly options: ReadOptions,
+  ) {
+    this.buf = new Uint8Array(Math.max(1, options.bufferSize ?? BUFFER_SIZE));
+    this.view = new DataView(this.buf.buffer);
+    this.info = {
+      format: 'pcap', gzip, littleEndian: true, nanosecond: false, snaplen: 0, linkTypes: [], interfaces: [], sections: [], headerLength: 0,
+    };
+  }
+
+  async read(): Promise<CaptureInfo> {
+    await this.need(4);
+    const have = this.end - this.start;
+    if (have === 0) throw new Error(`${this.file}: empty file${this.gzipNote()}`);
+    const magic = have >= 4 ? this.view.getUint32(0, false) : 0;
+    if (magic === SHB) await this.readPcapng();
+    else if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d || magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) await this.readPcap(magic);
+    else {
+      const first = Array.from(this.buf.subarray(0, Math.min(4, have)), b => b.toString(16).padStart(2, '0')).join(' ');
+      throw new Error(`${this.file}: not a pcap or pcapng file (first bytes ${first})${this.gzipNote()}`);
+    }
+    if (this.overSnaplen > 0) {
+      const { offset, caplen } = this.firstOverSnaplen;
+      const more = this.overSnaplen > 1 ? ` (and ${this.overSnaplen - 1} more records like it)` : '';
+      this.problem(offset, `packet record has caplen ${caplen}, more than the snaplen${more}`, 'warning');
+    }
+    if (this.source.failure) {
+      const reached = this.base + this.end;
+      this.problem(this.base + this.start, `gzip stream is damaged after ${reached} decompressed bytes (${this.source.failure})`, 'error');
+    }
+    // After a fatal problem the rest is not parsed, but onData still sees every byte (the caller hashes them).
+    while (this.options.onData && !this.eof) {
+      this.start = this.end;
+      await this.more();
+    }
+    if (!this.info.headerLength) this.info.headerLength = this.base + this.end;
+    this.sendInfo();
+    this.options.onProgress?.(this.source.consumed());
+    return this.info;
+  }
+
+  private gzipNote(): string {
+    return this.source.failure ? ` (gzip: ${this.source.failure})` : '';
+  }
+
+  /** Buffers at least n unparsed bytes; false if the stream ends first. */
+  private async need(n: number): Promise<boolean> {
+    while (this.end - this.start < n) {
+      if (this.eof) return false;
+      await this.more();
+    }
+    return true;
+  }
+
+  /** Moves the unparsed tail to the front (growing the buffer if the tail fills it) and reads once. */
+  private async more(): Promise<void> {
+    if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    } else if (this.end === this.buf.length) {
+      const grown = new Uint8Array(this.buf.length * 2);
+      grown.set(this.buf);
+      this.buf = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    const n = await this.source.read(this.buf, this.end);
+    if (n === 0) this.eof = true;
+    else this.options.onData?.(this.buf.subarray(this.end, this.end + n));
+    this.end += n;
+    const consumed = this.source.consumed();
+    if (consumed - this.reported >= PROGRESS_STEP) {
+      this.reported = consumed;
+      this.options.onProgress?.(consumed);
+    }
+  }
+
+  private overSnaplenAt(offset: number, caplen: number): void {
+    if (this.overSnaplen++ === 0) this.firstOverSnaplen = { offset, caplen };
+  }
+
+  private problem(offset: number, message: string, severity: 'error' | 'warning'): void {
+    this.options.onProblem?.({ file: this.file, offset, message, severity });
+  }
+
+  private sendInfo(): void {
+    if (this.infoSent) return;
+    this.infoSent = true;
+    this.options.onInfo?.(this.info);
+  }
+
+  /** Reports the record the stream ends inside, if any (nothing after it can be read). */
+  private truncated(what: string, length: number): void {
+    const have = this.end - this.start;
+    if (have === 0 || this.source.failure) return; // a broken gzip stream is reported as such
+    this.problem(this.base + this.start, `file ends inside a ${what}: ${have} of ${length} bytes present`, 'error');
+  }
+
+  private async readPcap(magic: number): Promise<void> {
+    const info = this.info;
+    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+    if (!(await this.need(24))) {
+      throw new Error(`${this.file}: pcap file header truncated: ${this.end} of 24 bytes${this.gzipNote()}`);
+    }
+    info.littleEndian = le;
+    info.nanosecond = nano;
+    info.snaplen = this.view.getUint32(16, le);
+    // The upper bits of this field may carry the FCS length; the link type is the low 16 bits.
+    const linkType = this.view.getUint32(20, le) & 0xffff;
+    info.linkTypes.push(linkType);
+    info.interfaces.push({ linkType, snaplen: info.snaplen, tsresol: nano ? 9 : 6, tsoffset: 0 });
+    info.headerLength = 24;
+    this.start = 24;
+    this.sendInfo();
+
+    const snaplen = info.snaplen || MAX_SNAPLEN;
+    const fatalCaplen = Math.max(snaplen, MAX_SNAPLEN);
+    const record = this.record;
+    const onRecord = this.onRecord;
+    record.linkType = linkType;
+    record.interfaceId = 0;
+    for (;;) {
+      const buf = this.buf;
+      const view = this.view;
+      const end = this.end;
+      const base = this.base;
+      let pos = this.start;
+      while (end - pos >= 16) {
+        const caplen = view.getUint32(pos + 8, le);
+        if (caplen > fatalCaplen) {
+          this.start = pos;
+          this.problem(base + pos, `packet record claims caplen ${caplen}, more than the snaplen ${info.snaplen} and ${MAX_SNAPLEN}: the file is damaged here, reading stops`, 'error');
+          return;
+        }
+        const next = pos + 16 + caplen;
+        if (next > end) break;
+        if (caplen > snaplen) this.overSnaplenAt(base + pos, caplen);
+        const seconds = view.getUint32(pos, le);
+        const fraction = view.getUint32(pos + 4, le);
+        if (nano) {
+          record.micros = seconds * 1e6 + Math.floor(fraction / 1000);
+          record.nanos = fraction % 1000;
+        } else {
+          record.micros = seconds * 1e6 + fraction;
+          record.nanos = 0;
+        }
+        record.offset = base + pos;
+        record.recordLength = 16 + caplen;
+        record.caplen = caplen;
+        record.origlen = view.getUint32(pos + 12, le);
+        record.data = buf.subarray(pos + 16, next);
+        onRecord(record);
+        pos = next;
+      }
+      this.start = pos;
+      if (this.eof) break;
+      await this.more();
+    }
+    const have = this.end - this.start;
+    this.truncated('packet record', have >= 16 ? 16 + this.view.getUint32(this.start + 8, le) : 16);
+  }
+
+  private async readPcapng(): Promise<void> {
+    const info = this.info;
+    info.format = 'pcapng';
+    // Interfaces of all sections in one list: record.interfaceId indexes it (and info.linkTypes), so an EPB's
+    // per-section interface id is offset by the number of interfaces in the sections before.
+    const interfaces: Interface[] = [];
+    let sectionStart = 0;
+    let le = true;
+    let firstSection = true;
+    let unlimitedSnaplen = false;
+    for (;;) {
+      const end = this.end;
+      let pos = this.start;
+      while (end - pos >= 12) {
+        const view = this.view;
+        const at = this.base + pos;
+        const type = view.getUint32(pos, le);
+        if (type === SHB) {
+          const order = view.getUint32(pos + 8, true);
+          if (order !== 0x1a2b3c4d && order !== 0x4d3c2b1a) {
+            if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header byte-order magic ${order.toString(16)})`);
+            this.start = pos;
+            this.problem(at, `section header with a bad byte-order magic (${order.toString(16)}): reading stops`, 'error');
+            return;
+          }
+          le = order === 0x1a2b3c4d;
+        }
+        const length = view.getUint32(pos + 4, le);
+        if (length % 4 !== 0 || length < 12 || length > MAX_BLOCK || (type === SHB && length < 28)) {
+          if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header length ${length})`);
+          this.start = pos;
+          this.problem(at, `block (type ${type}) has a bad length ${length}: reading stops`, 'error');
+          return;
+        }
+        if (pos + length > end) break;
+        if (view.getUint32(pos + length - 4, le) !== length) {
+          if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header length ${length} does not match its trailer)`);
+          this.start = pos;
+          this.problem(at, `block (type ${type}) length ${length} does not match its trailing length ${view.getUint32(pos + length - 4, le)}: reading stops`, 'error');
+          return;
+        }
+        if (type === EPB || type === SPB || type === PB) {
+          if (!info.headerLength) info.headerLength = at;
+          this.sendInfo();
+          this.packetBlock(type, pos, length, le, interfaces, sectionStart);
+        } else if (type === SHB) {
+          sectionStart = interfaces.length;
+          info.sections.push({ offset: at, firstInterface: sectionStart });
+          if (firstSection) info.littleEndian = le;
+          firstSection = false;
+        } else if (type === IDB && length >= 20) {
+          const iface = readInterface(view, pos, length, le);
+          interfaces.push(iface);
+          info.linkTypes.push(iface.linkType);
+          info.interfaces.push({ linkType: iface.linkType, snaplen: iface.snaplen, tsresol: iface.tsresol, tsoffset: iface.offsetMicros / 1e6 });
+          if (iface.snaplen === 0) unlimitedSnaplen = true;
+          info.snaplen = unlimitedSnaplen ? 0 : Math.max(info.snaplen, iface.snaplen);
+          if (iface.unitsPerSecond > 1e6) info.nanosecond = true;
+        }
+        pos += length;
+      }
+      this.start = pos;
+      if (this.eof) break;
+      await this.more();
+    }
+    const have = this.end - this.start;
+    if (firstSection) {
+      throw new Error(`${this.file}: pcapng section header truncated: ${have} bytes${this.gzipNote()}`);
+    }
+    const type = have >= 4 ? this.view.getUint32(this.start, le) : -1;
+    const length = have >= 8 ? Math.max(12, this.view.getUint32(this.start + 4, le)) : 12;
+    this.truncated(type === EPB || type === SPB || type === PB ? 'packet record' : 'pcapng block', length);
+  }
+
+  private packetBlock(type: number, pos: number, length: number, le: boolean, interfaces: Interface[], sectionStart: number): void {
+    const view = this.view;
+    const record = this.record;
+    const at = this.base + pos;
+    let id = 0;
+    let caplen: number;
+    let origlen: number;
+    let dataAt: number;
+    if (type === SPB) {
+      if (length < 16) return this.problem(at, `simple packet block of ${length} bytes is too short: skipped`, 'error');
+      origlen = view.getUint32(pos + 8, le);
+      dataAt = pos + 12;
+      caplen = Math.min(origlen, length - 16);
+      const first = interfaces[sectionStart];
+      if (first?.snaplen) caplen = Math.min(caplen, first.snaplen);
+    } else {
+      if (length < 32) return this.problem(at, `packet block of ${length} bytes is too short: skipped`, 'error');
+      id = type === EPB ? view.getUint32(pos + 8, le) : view.getUint16(pos + 8, le);
+      caplen = view.getUint32(pos + 20, le);
+      origlen = view.getUint32(pos + 24, le);
+      dataAt = pos + 28;
+      if (caplen > length - 32) {
+        return this.problem(at, `packet block claims caplen ${caplen} but has room for ${length - 32} bytes: skipped`, 'error');
+      }
+    }
+    const iface: Interface | undefined = interfaces[sectionStart + id];
+    if (!iface) {
+      return this.problem(at, `packet block names interface ${id}, but its section describes ${interfaces.length - sectionStart}: skipped`, 'error');
+    }
+    if (iface.snaplen && caplen > iface.snaplen) this.overSnaplenAt(at, caplen);
+    // A Simple Packet Block has no timestamp: it keeps the previous packet's.
+    if (type !== SPB) setTimestamp(record, view.getUint32(pos + 12, le), view.getUint32(pos + 16, le), iface);
+    record.offset = at;
+    record.recordLength = length;
+    record.caplen = caplen;
+    record.origlen = origlen;
+    record.linkType = iface.linkType;
+    record.interfaceId = sectionStart + id;
+    record.data = this.buf.subarray(dataAt, dataAt + caplen);
+    this.onRecord(record);
+  }
+}
+
+function readInterface(view: DataView, pos: number, length: number, le: boolean): Interface {
+  const iface: Interface = {
+    linkType: view.getUint16(pos + 8, le),
+    snaplen: view.getUint32(pos + 12, le),
+    unitsPerSecond: 1e6,
+    bigUnitsPerSecond: 1000000n,
+    offsetMicros: 0,
+    tsresol: 6,
+  };
+  const end = pos + length - 4;
+  for (let o = pos + 16; o + 4 <= end;) {
+    const code = view.getUint16(o, le);
+    const size = view.getUint16(o + 2, le);
+    if (code === 0 || o + 4 + size > end) break;
+    if (code === OPT_TSRESOL && size >= 1) {
+      const resol = view.getUint8(o + 4);
+      iface.tsresol = resol;
+      // High bit set: the unit is 2^-n seconds, else 10^-n.
+      iface.bigUnitsPerSecond = resol & 0x80 ? 1n << BigInt(resol & 0x7f) : 10n ** BigInt(resol);
+      iface.unitsPerSecond = Number(iface.bigUnitsPerSecond);
+    } else if (code === OPT_TSOFFSET && size >= 8) {
+      iface.offsetMicros = Number(view.getBigInt64(o + 4, le)) * 1e6;
+    }
+    o += 4 + ((size + 3) & ~3);
+  }
+  return iface;
+}
+
+/** Sets record.micros and .nanos exactly from a 64-bit timestamp (high, low) in the interface's unit. */
+function setTimestamp(record: CaptureRecord, high: number, low: number, iface: Interface): void {
+  if (iface.unitsPerSecond === 1e6) {
+    record.micros = high * 4294967296 + low + iface.offsetMicros;
+    record.nanos = 0;
+  } else if (iface.unitsPerSecond === 1e9) {
+    // 2^32 ns = 4294967 µs + 296 ns: splits the count without exceeding 2^53.
+    const rest = high * 296 + low;
+    record.micros = high * 4294967 + Math.floor(rest / 1000) + iface.offsetMicros;
+    record.nanos = rest % 1000;
+  } else {
+    const nanos = (((BigInt(high) << 32n) | BigInt(low)) * 1000000000n) / iface.bigUnitsPerSecond;
+    record.micros = Number(nanos / 1000n) + iface.offsetMicros;
+    record.nanos = Number(nanos % 1000n);
+  }
+}
