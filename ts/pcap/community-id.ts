@@ -1,0 +1,98 @@
+// Community ID v1 (corelight/community-id-spec): a flow's name that Zeek, Suricata
+// and others compute alike, so a packet can be matched to conn.log's community_id.
+import { createHash } from 'node:crypto';
+
+/**
+ * ICMP types that come in request/reply pairs, each mapped to its counterpart (Zeek's ICMP4_counterpart):
+ * echo, timestamp, information, router solicitation/advertisement, address mask. A type not listed is one-way.
+ */
+export const ICMP_COUNTERPARTS: Readonly<Record<number, number>> = {
+  8: 0, 0: 8,
+  13: 14, 14: 13,
+  15: 16, 16: 15,
+  10: 9, 9: 10,
+  17: 18, 18: 17,
+};
+
+/**
+ * ICMPv6 types that come in pairs (Zeek's ICMP6_counterpart): echo, MLD query/report, router and neighbor
+ * solicitation/advertisement, node information query/reply, home agent address discovery.
+ */
+export const ICMP6_COUNTERPARTS: Readonly<Record<number, number>> = {
+  128: 129, 129: 128,
+  130: 131, 131: 130,
+  133: 134, 134: 133,
+  135: 136, 136: 135,
+  139: 140, 140: 139,
+  144: 145, 145: 144,
+};
+
+const ICMP = 1;
+const TCP = 6;
+const UDP = 17;
+const ICMP6 = 58;
+const SCTP = 132;
+
+/**
+ * The Community ID v1 of a flow: "1:" and the base64 (or hex) SHA-1 of seed, ordered addresses, protocol and
+ * ordered ports. src/dst are 4- or 16-byte addresses. For ICMP/ICMPv6 pass the type as srcPort and the code as
+ * dstPort (the type's counterpart replaces the code for two-way types); protocols other than TCP, UDP, SCTP,
+ * ICMP and ICMPv6 hash without ports.
+ */
+export function communityId(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seed = 0, base64 = true): string {
+  return hashFlow(proto, src, dst, srcPort, dstPort, seed, base64, false);
+}
+
+/**
+ * The Community ID as Zeek 8 writes it in conn.log, from a packet's flow. It differs from communityId() in two
+ * cases. When both addresses are equal, Zeek orders the ports by their network-order bytes read as a
+ * little-endian number (it compares the htons() values it hashes), so 55480 (d8 b8) sorts before 502 (01 f6);
+ * Wireshark does the same, the spec's reference implementation and Suricata compare the port numbers
+ * (corelight/community-id-spec issue #32). And Zeek 8 has no SCTP analyzer: its SCTP connections have ports
+ * 0 and 0, and it hashes those.
+ */
+export function zeekCommunityId(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seed = 0, base64 = true): string {
+  if (proto === SCTP) return hashFlow(proto, src, dst, 0, 0, seed, base64, true);
+  return hashFlow(proto, src, dst, srcPort, dstPort, seed, base64, true);
+}
+
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+function swapBytes(port: number): number {
+  return ((port & 0xff) << 8) | (port >> 8);
+}
+
+function hashFlow(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seed: number, base64: boolean, zeekPortOrder: boolean): string {
+  let sport = srcPort;
+  let dport = dstPort;
+  let oneWay = false;
+  if (proto === ICMP || proto === ICMP6) {
+    const counterpart = (proto === ICMP ? ICMP_COUNTERPARTS : ICMP6_COUNTERPARTS)[sport];
+    if (counterpart === undefined) oneWay = true;
+    else dport = counterpart;
+  }
+  const hasPorts = proto === TCP || proto === UDP || proto === SCTP || proto === ICMP || proto === ICMP6;
+  const order = compareBytes(src, dst);
+  const portsInOrder = zeekPortOrder ? swapBytes(sport) < swapBytes(dport) : sport <= dport;
+  // A one-way ICMP type keeps its direction: type and code are not a pair of ports to swap.
+  const srcFirst = oneWay || order < 0 || (order === 0 && (!hasPorts || portsInOrder));
+  const a = srcFirst ? src : dst;
+  const b = srcFirst ? dst : src;
+  const input = Buffer.allocUnsafe(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
+  let o = input.writeUInt16BE(seed & 0xffff, 0);
+  input.set(a, o);
+  o += a.length;
+  input.set(b, o);
+  o += b.length;
+  input[o++] = proto;
+  input[o++] = 0;
+  if (hasPorts) {
+    input.writeUInt16BE(srcFirst ? sport : dport, o);
+    input.writeUInt16BE(srcFirst ? dport : sport, o + 2);
+  }
+  return `1:${createHash('sha1').update(input).digest(base64 ? 'base64' : 'hex')}`;
+}
