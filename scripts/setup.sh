@@ -13,14 +13,15 @@ export LIBNODE_ROOT="${LIBNODE_ROOT:-$PWD/.libnode}"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-packages=(cmake g++ make pkg-config libuv1-dev libc-ares2 node-acorn node-cjs-module-lexer node-undici)
+# tcpdump and wireshark-common (capinfos): other readers of the captures we write, for the tests and benchmarks.
+packages=(cmake g++ make pkg-config libuv1-dev libc-ares2 node-acorn node-cjs-module-lexer node-undici tcpdump wireshark-common)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
-  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 if ! ls "$LIBNODE_ROOT"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then

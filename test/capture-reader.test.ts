@@ -7,6 +7,8 @@ import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { ReadOptions, readCapture } from '../ts/pcap/capture-reader';
 import { CaptureInfo, CaptureProblem } from '../ts/pcap/types';
 import { corpusPath } from './helpers/corpus';
+import { MANIFEST_LINK_TYPES, readManifest } from './helpers/captures';
+import { block, endOfOptions, epb, idb, int64, obsoletePb, option, pcapHeader, pcapRecord, shb, spb, u16, u32 } from './helpers/capture-files';
 
 /** A record as the reader gave it, copied (the reader reuses its object and buffer). */
 interface Rec {
@@ -54,12 +56,6 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 /** One line per record: what must survive splitting and re-reading (timestamp, lengths, data). */
 const fingerprint = (r: Rec) => `${r.micros}.${r.nanos} ${r.caplen}/${r.origlen} ${r.linkType} ${sha256(r.data)}`;
 
-function readTsv(file: string): Record<string, string>[] {
-  const [header, ...lines] = readFileSync(file, 'utf8').split('\n').filter(line => line !== '');
-  const names = header.split('\t');
-  return lines.map(line => Object.fromEntries(line.split('\t').map((v, i) => [names[i], v])));
-}
-
 /** A timestamp as MANIFEST prints it: seconds, then 6 digits, or 9 for nanosecond captures. */
 function timestamp(r: Rec, nanosecond: boolean): string {
   const seconds = Math.floor(r.micros / 1e6);
@@ -72,19 +68,9 @@ function timestamp(r: Rec, nanosecond: boolean): string {
 const earlier = (a: Rec, b: Rec) => a.micros < b.micros || (a.micros === b.micros && a.nanos < b.nanos);
 
 /** MANIFEST's link type names are Wireshark's encapsulation names (capinfos); these are their LINKTYPE_ values. */
-const LINK_TYPES: Record<string, number> = {
-  ether: 1,
-  null: 0,
-  'linux-sll': 113,
-  'linux-sll2': 276,
-  rawip: 101, // Wireshark's name covers DLT_RAW 12/14 too; these files carry LINKTYPE_RAW 101
-  nflog: 239,
-  'ieee-802-11-radiotap': 127,
-  'fddi-swapped': 10, // Wireshark reads LINKTYPE_FDDI (10) as bit-swapped FDDI
-};
 
 const PCAPS = corpusPath('pcaps');
-const manifest = readTsv(join(PCAPS, 'MANIFEST.tsv'));
+const manifest = readManifest(join(PCAPS, 'MANIFEST.tsv'));
 
 describe('readCapture: the corpus captures', () => {
   const reads = new Map<string, Read>();
@@ -101,7 +87,7 @@ describe('readCapture: the corpus captures', () => {
       assert.equal(records.length, Number(row.packets));
       assert.equal(info.format, row.format === 'nsecpcap' ? 'pcap' : row.format);
       assert.equal(info.gzip, row.notes.includes('gzip-compressed'));
-      const expected = LINK_TYPES[row.link_type];
+      const expected = MANIFEST_LINK_TYPES[row.link_type];
       assert.notEqual(expected, undefined, `no LINKTYPE for ${row.link_type}`);
       assert.ok(info.linkTypes.length > 0);
       for (const t of info.linkTypes) assert.equal(t, expected);
@@ -184,7 +170,7 @@ describe('readCapture: the corpus captures', () => {
 
 describe('readCapture: the split captures', () => {
   const SPLIT = corpusPath('split');
-  const pieces = readTsv(join(SPLIT, 'MANIFEST.tsv'));
+  const pieces = readManifest(join(SPLIT, 'MANIFEST.tsv'));
   const originals = [...new Set(pieces.map(p => p.original_file))];
 
   it('CHECK.txt: the pieces are what MANIFEST says and, in piece_order, packet-identical to the original', async () => {
@@ -200,7 +186,7 @@ describe('readCapture: the split captures', () => {
         assert.deepEqual(problems, []);
         assert.equal(records.length, Number(piece.packets), piece.file);
         assert.equal(info.format, piece.format);
-        assert.deepEqual(info.linkTypes, [LINK_TYPES[piece.link_type]]);
+        assert.deepEqual(info.linkTypes, [MANIFEST_LINK_TYPES[piece.link_type]]);
         assert.equal(statSync(join(SPLIT, piece.file)).size, Number(piece.bytes));
         const min = records.reduce((a, b) => (earlier(b, a) ? b : a));
         const max = records.reduce((a, b) => (earlier(a, b) ? b : a));
@@ -222,59 +208,6 @@ describe('readCapture: the split captures', () => {
 
 // ---- synthetic captures ----
 
-function u32(value: number, le: boolean): Buffer {
-  const b = Buffer.alloc(4);
-  if (le) b.writeUInt32LE(value >>> 0);
-  else b.writeUInt32BE(value >>> 0);
-  return b;
-}
-function u16(value: number, le: boolean): Buffer {
-  const b = Buffer.alloc(2);
-  if (le) b.writeUInt16LE(value);
-  else b.writeUInt16BE(value);
-  return b;
-}
-const pad4 = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
-
-function pcapHeader(magic: number, le: boolean, snaplen: number, linkTypeField: number): Buffer {
-  return Buffer.concat([u32(magic, le), u16(2, le), u16(4, le), u32(0, le), u32(0, le), u32(snaplen, le), u32(linkTypeField, le)]);
-}
-function pcapRecord(le: boolean, seconds: number, fraction: number, data: Buffer, origlen = data.length, caplen = data.length): Buffer {
-  return Buffer.concat([u32(seconds, le), u32(fraction, le), u32(caplen, le), u32(origlen, le), data]);
-}
-
-function block(le: boolean, type: number, body: Buffer): Buffer {
-  const padded = pad4(body);
-  const length = 12 + padded.length;
-  return Buffer.concat([u32(type, le), u32(length, le), padded, u32(length, le)]);
-}
-function option(le: boolean, code: number, value: Buffer): Buffer {
-  return Buffer.concat([u16(code, le), u16(value.length, le), pad4(value)]);
-}
-const endOfOptions = (le: boolean) => option(le, 0, Buffer.alloc(0));
-function shb(le: boolean): Buffer {
-  return block(le, 0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d, le), u16(1, le), u16(0, le), Buffer.alloc(8, 0xff)]));
-}
-function idb(le: boolean, linkType: number, snaplen: number, ...options: Buffer[]): Buffer {
-  const opts = options.length ? Buffer.concat([...options, endOfOptions(le)]) : Buffer.alloc(0);
-  return block(le, 1, Buffer.concat([u16(linkType, le), u16(0, le), u32(snaplen, le), opts]));
-}
-const timestamp64 = (units: bigint, le: boolean) => Buffer.concat([u32(Number(units >> 32n), le), u32(Number(units & 0xffffffffn), le)]);
-function epb(le: boolean, iface: number, units: bigint, data: Buffer, origlen = data.length): Buffer {
-  return block(le, 6, Buffer.concat([u32(iface, le), timestamp64(units, le), u32(data.length, le), u32(origlen, le), data]));
-}
-function obsoletePb(le: boolean, iface: number, drops: number, units: bigint, data: Buffer, origlen: number): Buffer {
-  return block(le, 2, Buffer.concat([u16(iface, le), u16(drops, le), timestamp64(units, le), u32(data.length, le), u32(origlen, le), data]));
-}
-function spb(le: boolean, origlen: number, data: Buffer): Buffer {
-  return block(le, 3, Buffer.concat([u32(origlen, le), data]));
-}
-function int64(value: bigint, le: boolean): Buffer {
-  const b = Buffer.alloc(8);
-  if (le) b.writeBigInt64LE(value);
-  else b.writeBigInt64BE(value);
-  return b;
-}
 const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 
 /** The complete records at the start of a little-endian pcap's bytes, and where the first incomplete one starts. */

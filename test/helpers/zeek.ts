@@ -1,30 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { REPO } from './corpus';
 
-export interface Zeek {
-  zeek: string;
-  version: string;
-}
-
-/** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix). */
-export function findZeek(): Zeek | undefined {
-  const candidates = ['zeek-config', process.env.ZEEK_HOME && join(process.env.ZEEK_HOME, 'bin', 'zeek-config'), '/opt/zeek/bin/zeek-config'];
-  for (const config of candidates) {
-    if (!config) continue;
-    try {
-      const prefix = execFileSync(config, ['--prefix'], { encoding: 'utf8' }).trim();
-      const version = execFileSync(config, ['--version'], { encoding: 'utf8' }).trim();
-      const zeek = join(prefix, 'bin', 'zeek');
-      if (existsSync(zeek)) return { zeek, version };
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export { Zeek, findZeek } from '../../ts/zeek/find-zeek';
+import { Zeek, findZeek } from '../../ts/zeek/find-zeek';
 
 /** Where `npm install` builds the plugin. */
 export const PLUGIN_DIR = join(REPO, 'build', 'plugin', 'zeek');

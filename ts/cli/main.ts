@@ -3,6 +3,8 @@ import { ingestCommand } from './ingest-command';
 import { sqlCommand } from './sql-command';
 import { exportCommand } from './export-command';
 import { pluginPathCommand } from './plugin-path-command';
+import { indexCommand } from './index-command';
+import { extractCommand } from './extract-command';
 
 export function program(): Command {
   const cli = new Command('zeek-arrow')
@@ -29,6 +31,24 @@ export function program(): Command {
     .requiredOption('--out <dir>', 'directory for the files (created if missing)')
     .option('--log <path...>', 'only these logs (default: all)')
     .action(exportCommand);
+  cli.command('index')
+    .description('record where every flow\'s packets are in pcap/pcapng captures (plain or .gz; files or directories), ' +
+      'so conn joins to its packets (view conn_packets)')
+    .argument('<paths...>', 'capture files or directories of them')
+    .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
+    .option('--quiet', 'print only problems')
+    .option('--progress', 'show a progress bar (the default on a terminal)')
+    .option('--no-progress', 'no progress bar')
+    .action(indexCommand);
+  cli.command('extract')
+    .description('write every packet of the chosen sessions, merged in time order across captures, to one pcap ' +
+      '(pcapng when the captures\' link types or time resolutions differ)')
+    .requiredOption('--db <file>', 'DuckDB database file with conn and a packet index')
+    .option('--uid <uid...>', 'conn uids')
+    .option('--community-id <id...>', 'Community IDs (the whole flow, over all time)')
+    .option('--where <sql>', 'SQL condition on the conn table, e.g. "id.resp_p = 443 AND duration > INTERVAL 1 MINUTE"')
+    .requiredOption('-w, --write <file>', 'capture file to write')
+    .action(extractCommand);
   cli.command('plugin-path')
     .description('print the directory of the built Zeek plugin, for ZEEK_PLUGIN_PATH')
     .action(pluginPathCommand);

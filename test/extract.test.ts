@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Database } from '../ts/duckdb/database';
+import { LogIngester } from '../ts/logs/ingest';
+import { extractSessions } from '../ts/pcap/extract';
+import { indexCaptures } from '../ts/pcap/indexer';
+import { corpusPath } from './helpers/corpus';
+import { tempDir } from './helpers/logs';
+import { epb, idb, obsoletePb, option, shb, spb } from './helpers/capture-files';
+import { PacketRecord, capinfosCount, packetText, readManifest, readRecords, tcpdumpCount } from './helpers/captures';
+
+/** A database with one trace's conn.log and the packet index of the given captures. */
+async function database(trace: string, captures: string[]): Promise<Database> {
+  const db = await Database.open(':memory:');
+  await LogIngester.ingest(db, [corpusPath('zeek-logs', 'tsv', trace, 'conn.log')]);
+  const summary = await indexCaptures(db, captures);
+  assert.deepEqual(summary.problems.filter(p => p.severity === 'error'), []);
+  return db;
+}
+
+/** The records at the offsets conn_packets gives for a uid, in the order extraction must write them. */
+async function indexedRecords(db: Database, uid: string): Promise<PacketRecord[]> {
+  const rows = await db.all(`SELECT file, "offset" FROM conn_packets WHERE uid = '${uid}'`);
+  const byFile = new Map<string, PacketRecord[]>();
+  const out: PacketRecord[] = [];
+  for (const r of rows) {
+    const file = String(r.file);
+    if (!byFile.has(file)) byFile.set(file, (await readRecords(file)).records);
+    out.push(byFile.get(file)!.find(p => p.offset === Number(r.offset))!);
+  }
+  return out;
+}
+
+/** Other readers agree: libpcap (tcpdump) where it can read the file, Wireshark's (capinfos) always. */
+const checkWithTools = (file: string, packets: number, linkTypes = 1) => {
+  if (linkTypes === 1) {
+    const n = tcpdumpCount(file);
+    if (n === undefined) console.log('      SKIP: tcpdump not installed, extracted file not checked with libpcap');
+    else assert.equal(n, packets, `tcpdump reads ${n} packets from ${file}`);
+  }
+  const m = capinfosCount(file);
+  if (m === undefined) console.log('      SKIP: capinfos (Wireshark) not installed, extracted file not checked with it');
+  else assert.equal(m, packets, `capinfos reads ${m} packets from ${file}`);
+};
+
+describe('extract: sessions from the split set are the same as from the original capture', () => {
+  const manifest = readManifest(corpusPath('split', 'MANIFEST.tsv'));
+  const originals = [...new Set(manifest.map(m => m.original_file))];
+  let dir: string;
+  before(() => { dir = tempDir(); });
+
+  for (const original of originals) {
+    it(`${original}: every conn, packet for packet, from ${manifest.filter(m => m.original_file === original).length} pieces with random names`, async () => {
+      const pieces = manifest.filter(m => m.original_file === original).map(m => corpusPath('split', m.file));
+      const fromPieces = await database(original, pieces);
+      const fromOriginal = await database(original, [corpusPath('pcaps', original)]);
+      try {
+        const uids = (await fromOriginal.all('SELECT uid FROM conn ORDER BY uid')).map(r => String(r.uid));
+        let crossing = 0;
+        let packets = 0;
+        for (const uid of uids) {
+          const a = join(dir, `${uid}-pieces.pcap`);
+          const b = join(dir, `${uid}-original.pcap`);
+          const pieceSummary = await extractSessions(fromPieces, { uids: [uid] }, a);
+          const originalSummary = await extractSessions(fromOriginal, { uids: [uid] }, b);
+          if (pieceSummary.captures > 1) crossing++;
+          const got = (await readRecords(a)).records.map(packetText);
+          const want = (await readRecords(b)).records.map(packetText);
+          assert.equal(got.length, originalSummary.packets, uid);
+          assert.deepEqual(got, want, `${uid}: pieces and original differ`);
+          // And the original's extraction is the packets the index lists for the conn, in time order.
+          const listed = (await indexedRecords(fromOriginal, uid)).sort((x, y) => x.micros - y.micros || x.offset - y.offset);
+          assert.deepEqual(want, listed.map(packetText), `${uid}: extraction is not the conn's packets`);
+          assert.deepEqual(readFileSync(a), readFileSync(b), `${uid}: the files differ`);
+          packets += got.length;
+        }
+        // CHECK.txt: 4 of 4 smb streams and 5 of 23 ssh streams cross a piece boundary.
+        assert.equal(crossing, original.startsWith('smb') ? 4 : 5, 'sessions crossing pieces');
+        assert.equal(packets, Number((await fromOriginal.all('SELECT count(*) AS n FROM conn_packets'))[0].n));
+        for (const uid of uids) checkWithTools(join(dir, `${uid}-pieces.pcap`), (await readRecords(join(dir, `${uid}-pieces.pcap`))).records.length);
+      } finally {
+        fromPieces.close();
+        fromOriginal.close();
+      }
+    });
+  }
+});
+
+/** The flow with most packets in a capture, by Community ID. */
+async function biggestFlow(db: Database, file: string): Promise<string> {
+  const rows = await db.all(`SELECT community_id FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
+    WHERE path LIKE '%/${file}' ORDER BY flow_packets.packets DESC, community_id LIMIT 1`);
+  return String(rows[0].community_id);
+}
+
+/** The records of one flow in one capture, from the capture itself. */
+async function flowRecords(db: Database, communityId: string): Promise<PacketRecord[]> {
+  const rows = await db.all(`SELECT path, unnest(offsets) AS "offset" FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
+    WHERE community_id = '${communityId}'`);
+  const records = (await readRecords(String(rows[0].path))).records;
+  return rows.map(r => records.find(p => p.offset === Number(r.offset))!);
+}
+
+describe('extract: the file format follows the sources', () => {
+  let dir: string;
+  let db: Database;
+  before(async () => {
+    dir = tempDir();
+    db = await Database.open(':memory:');
+    await indexCaptures(db, ['tls__irc-starttls.pcap', 'http__bro.org.pcap', 'vntag.pcap', 'http__cooper-grill-dvwa.pcapng',
+      'tls__tls-fragmented-handshake.pcap.gz', 'smb__dssetup_DsRoleGetPrimaryDomainInformation_standalone_workstation.cap']
+      .map(name => corpusPath('pcaps', name)));
+  });
+  after(() => db.close());
+
+  const extract = async (files: string[], name: string) => {
+    const ids = await Promise.all(files.map(f => biggestFlow(db, f)));
+    const out = join(dir, name);
+    const summary = await extractSessions(db, { communityIds: ids }, out);
+    const want = (await Promise.all(ids.map(id => flowRecords(db, id)))).flat()
+      .sort((x, y) => x.micros - y.micros || x.nanos - y.nanos);
+    const read = await readRecords(out);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.records.map(packetText), want.map(packetText));
+    assert.equal(summary.packets, want.length);
+    // libpcap reads pcapng only when all its interfaces share one link type.
+    checkWithTools(out, want.length, new Set(read.info.linkTypes).size);
+    return { summary, info: read.info, bytes: readFileSync(out) };
+  };
+
+  it('one link type and resolution: pcap, records copied byte for byte', async () => {
+    const { summary, info, bytes } = await extract(['http__bro.org.pcap'], 'ether.pcap');
+    assert.equal(summary.format, 'pcap');
+    assert.deepEqual([info.format, info.linkTypes, info.nanosecond], ['pcap', [1], false]);
+    const source = readFileSync(corpusPath('pcaps', 'http__bro.org.pcap'));
+    const id = await biggestFlow(db, 'http__bro.org.pcap');
+    const rows = await db.all(`SELECT unnest(offsets) AS o, unnest(lengths) AS l FROM pcap.flow_packets WHERE community_id = '${id}'`);
+    assert.deepEqual(bytes.subarray(24), Buffer.concat(rows.map(r => source.subarray(Number(r.o), Number(r.o) + Number(r.l)))));
+  });
+
+  it('a big-endian pcap stays big-endian, its records unchanged', async () => {
+    const name = 'smb__dssetup_DsRoleGetPrimaryDomainInformation_standalone_workstation.cap';
+    const { info, bytes } = await extract([name], 'big-endian.pcap');
+    assert.deepEqual([info.format, info.littleEndian], ['pcap', false]);
+    const source = readFileSync(corpusPath('pcaps', name));
+    assert.deepEqual(bytes.subarray(0, 4), source.subarray(0, 4));
+  });
+
+  it('a gzip capture: records come from its decompressed stream', async () => {
+    const { info, summary } = await extract(['tls__tls-fragmented-handshake.pcap.gz'], 'from-gzip.pcap');
+    assert.deepEqual([info.format, info.gzip], ['pcap', false]);
+    assert.ok(summary.packets > 100, `${summary.packets} packets`);
+  });
+
+  it('different link types: pcapng with an interface per source', async () => {
+    const { summary, info } = await extract(['tls__irc-starttls.pcap', 'http__bro.org.pcap'], 'mixed-links.pcapng');
+    assert.equal(summary.format, 'pcapng');
+    assert.deepEqual([info.format, [...info.linkTypes].sort()], ['pcapng', [1, 113]]);
+  });
+
+  it('µs and ns resolutions: pcapng keeps every nanosecond', async () => {
+    const { summary, info } = await extract(['vntag.pcap', 'http__bro.org.pcap'], 'mixed-resolution.pcapng');
+    assert.equal(summary.format, 'pcapng');
+    assert.deepEqual([info.format, info.nanosecond], ['pcapng', true]);
+  });
+
+  it('a pcapng source: pcapng, its packet blocks copied with their interface', async () => {
+    const { summary, info } = await extract(['http__cooper-grill-dvwa.pcapng'], 'from-pcapng.pcapng');
+    assert.equal(summary.format, 'pcapng');
+    assert.deepEqual([info.format, info.linkTypes, info.nanosecond], ['pcapng', [1], true]);
+  });
+
+  it('a pcapng of two sections, the second big-endian, with enhanced, obsolete and simple packet blocks', async () => {
+    // The first 7 packets of a TCP session of http__bro.org.pcap, spread over the sections and block kinds.
+    const source = (await readRecords(corpusPath('pcaps', 'http__bro.org.pcap'))).records.slice(0, 7);
+    const us = (r: PacketRecord) => BigInt(r.micros);
+    const file = join(dir, 'sections.pcapng');
+    writeFileSync(file, Buffer.concat([
+      shb(true), idb(true, 1, 0),
+      ...source.slice(0, 3).map(r => epb(true, 0, us(r), r.data, r.origlen)),
+      shb(false), idb(false, 1, 0, option(false, 9, Buffer.from([9]))), idb(false, 1, 0),
+      ...source.slice(3, 5).map(r => epb(false, 1, us(r), r.data, r.origlen)),
+      obsoletePb(false, 0, 0, us(source[5]) * 1000n, source[5].data, source[5].origlen),
+      // A simple packet block keeps the time of the packet before it (the reader's rule, and so the index's).
+      spb(false, source[6].origlen, source[6].data),
+    ]));
+    const own = await Database.open(':memory:');
+    const out = join(dir, 'from-sections.pcapng');
+    let summary;
+    try {
+      assert.deepEqual((await indexCaptures(own, [file])).problems, []);
+      const ids = (await own.all('SELECT community_id FROM pcap.flow_packets')).map(r => String(r.community_id));
+      summary = await extractSessions(own, { communityIds: ids }, out);
+    } finally {
+      own.close();
+    }
+    const read = await readRecords(out);
+    const expected = (await readRecords(file)).records;
+    assert.equal(summary.packets, 7);
+    assert.deepEqual(read.records.map(packetText), expected.map(packetText));
+    assert.deepEqual(read.info.interfaces, [
+      { linkType: 1, snaplen: 0, tsresol: 6, tsoffset: 0 }, { linkType: 1, snaplen: 0, tsresol: 6, tsoffset: 0 },
+      { linkType: 1, snaplen: 0, tsresol: 9, tsoffset: 0 },
+    ]);
+    checkWithTools(out, 7);
+  });
+
+  it('nothing selected: no packets, an empty but valid pcap', async () => {
+    const out = join(dir, 'none.pcap');
+    const summary = await extractSessions(db, { communityIds: ['1:no-such-flow'] }, out);
+    assert.deepEqual([summary.packets, summary.format], [0, 'pcap']);
+    assert.equal((await readRecords(out)).records.length, 0);
+  });
+});

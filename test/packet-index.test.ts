@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Database } from '../ts/duckdb/database';
+import { listCaptureFiles } from '../ts/pcap/capture-files';
+import { IndexSummary, indexCaptures } from '../ts/pcap/indexer';
+import { formatCaptureProblem } from '../ts/pcap/problems';
+import { CaptureProblem } from '../ts/pcap/types';
+import { REPO, corpusPath } from './helpers/corpus';
+import { tempDir } from './helpers/logs';
+import { MANIFEST_LINK_TYPES, readManifest, readRecords } from './helpers/captures';
+
+const problemText = (p: CaptureProblem) => `${basename(p.file)} ${p.severity} at ${p.offset}: ${p.message}`;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A MANIFEST timestamp as Zeek logs it: to the µs, a nanosecond capture's rounded. */
+function zeekTime(text: string): string {
+  const [seconds, fraction] = text.split('.');
+  const micros = BigInt(seconds) * 1000000n + BigInt(fraction.slice(0, 6)) + (fraction.length > 6 && Number(fraction[6]) >= 5 ? 1n : 0n);
+  return String(micros);
+}
+
+describe('zeek-arrow index over the corpus', () => {
+  const manifest = readManifest(corpusPath('pcaps', 'MANIFEST.tsv'));
+  let dir: string;
+  let db: Database;
+  let summary: IndexSummary;
+  before(async () => {
+    dir = tempDir();
+    db = await Database.open(join(dir, 'index.duckdb'));
+    summary = await indexCaptures(db, (await listCaptureFiles([corpusPath('pcaps')])).files);
+  });
+  after(() => db.close());
+
+  it('indexes every capture, naming what is odd or damaged by file and byte offset', () => {
+    assert.equal(summary.captures, manifest.length);
+    assert.deepEqual(summary.problems.map(problemText), [
+      'empty.trace warning at 24: no packets in this capture',
+      'ipv6-fragmented-dns.trace warning at 728: 1 later fragment whose first fragment is not in this capture was not indexed (first at this offset)',
+      'llc.pcap warning at 24: 1210 packets were captured shorter than sent (snaplen 8195; first at this offset)',
+      'tcp__truncated-header.pcap warning at 24: 24 packets were captured shorter than sent (snaplen 68; first at this offset)',
+      'trunc__mpls-6in6-broken.pcap.gz warning at 24: 1774 packets: IPv6 in IP payload is not one IPv6 packet (first at this offset)',
+      'trunc__mpls-6in6-broken.pcap.gz warning at 1464: 22 packets: unknown IP version 0 (first at this offset)',
+      'trunc__mpls-6in6-broken.pcap.gz warning at 31000: 15 packets: IPv4 header longer than its packet (first at this offset)',
+    ]);
+  });
+
+  it('describes each capture as MANIFEST.tsv does, with the SHA-256 of its bytes', async () => {
+    const rows = await db.all(`SELECT path, bytes, packets, format, nanosecond, gzip, link_types, sha256,
+      epoch_us(first_ts) AS first, epoch_us(last_ts) AS last FROM pcap.captures`);
+    const byName = new Map(rows.map(r => [basename(String(r.path)), r]));
+    for (const m of manifest) {
+      const r = byName.get(m.file)!;
+      const content = readFileSync(corpusPath('pcaps', m.file));
+      assert.deepEqual({
+        bytes: Number(r.bytes), packets: Number(r.packets), format: r.nanosecond && r.format === 'pcap' ? 'nsecpcap' : r.format,
+        gzip: r.gzip, link: (r.link_types as { items: number[] }).items.map(Number)[0], sha256: r.sha256,
+        first: r.first === null ? 'n/a' : String(r.first), last: r.last === null ? 'n/a' : String(r.last),
+      }, {
+        bytes: Number(m.bytes), packets: Number(m.packets), format: m.format, gzip: m.file.endsWith('.gz'),
+        link: MANIFEST_LINK_TYPES[m.link_type], sha256: sha256(content),
+        first: m.first_ts === 'n/a' ? 'n/a' : zeekTime(m.first_ts), last: m.last_ts === 'n/a' ? 'n/a' : zeekTime(m.last_ts),
+      }, m.file);
+    }
+  });
+
+  it('stores every flow packet where it is: offset, length and time of its record in the capture', async () => {
+    const flows = await db.all(`SELECT path, offsets, lengths, ts FROM (SELECT path, list(o) AS offsets, list(l) AS lengths,
+        list(epoch_us(t)) AS ts FROM (SELECT capture_id, unnest(offsets) AS o, unnest(lengths) AS l, unnest(ts) AS t FROM pcap.flow_packets)
+        JOIN pcap.captures USING (capture_id) GROUP BY path)`);
+    let checked = 0;
+    for (const f of flows) {
+      const records = new Map((await readRecords(String(f.path))).records.map(r => [r.offset, r]));
+      const items = (v: unknown) => (v as { items: unknown[] }).items.map(Number);
+      const [offsets, lengths, ts] = [items(f.offsets), items(f.lengths), items(f.ts)];
+      offsets.forEach((o, i) => {
+        const r = records.get(o);
+        assert.ok(r, `${f.path}: no record at ${o}`);
+        // pcap record header, or the whole pcapng block
+        assert.ok(lengths[i] === 16 + r.caplen || lengths[i] >= 28 + r.caplen, `${f.path} at ${o}: length ${lengths[i]}`);
+        assert.equal(ts[i], r.micros + (r.nanos >= 500 ? 1 : 0));
+        checked++;
+      });
+    }
+    assert.equal(checked, Number((await db.all('SELECT sum(len(offsets)) AS n FROM pcap.flow_packets'))[0].n));
+    assert.ok(checked > 12000);
+  });
+
+  it('a second run over the same files adds nothing', async () => {
+    const before = await db.all('SELECT count(*) AS c, sum(packets) AS p FROM pcap.flow_packets');
+    const again = await indexCaptures(db, (await listCaptureFiles([corpusPath('pcaps')])).files);
+    assert.deepEqual([again.captures, again.skipped, again.problems], [0, manifest.length, []]);
+    assert.deepEqual(await db.all('SELECT count(*) AS c, sum(packets) AS p FROM pcap.flow_packets'), before);
+  });
+
+  it('knows a capture by its content, not its name: a renamed copy adds nothing, a moved one is found where it went', async () => {
+    const copy = join(dir, 'renamed-copy.bin');
+    copyFileSync(corpusPath('pcaps', 'http__bro.org.pcap'), copy);
+    assert.deepEqual((await indexCaptures(db, [copy])).skipped, 1);
+    const own = await Database.open(':memory:');
+    try {
+      const first = join(dir, 'a.pcap');
+      copyFileSync(corpusPath('pcaps', 'wikipedia.trace'), first);
+      await indexCaptures(own, [first]);
+      const moved = join(dir, 'moved.pcap');
+      renameSync(first, moved);
+      assert.deepEqual((await indexCaptures(own, [moved])).skipped, 1);
+      assert.deepEqual((await own.all('SELECT path FROM pcap.captures')).map(r => r.path), [moved]);
+    } finally {
+      own.close();
+    }
+  });
+});
+
+describe('zeek-arrow index with damaged files among good ones', () => {
+  let dir: string;
+  let db: Database;
+  let summary: IndexSummary;
+  let cutAt: number;
+  let recordsBeforeCut: number;
+  let cutRecordLength: number;
+  before(async () => {
+    dir = tempDir();
+    const good = readFileSync(corpusPath('pcaps', 'http__bro.org.pcap'));
+    writeFileSync(join(dir, 'good.pcap'), good);
+    // Cut inside the 101st record: the 100 before it stay.
+    const { records } = await readRecords(corpusPath('pcaps', 'dce-rpc__mapi.pcap'));
+    cutAt = records[100].offset;
+    recordsBeforeCut = 100;
+    cutRecordLength = 16 + records[100].caplen;
+    writeFileSync(join(dir, 'cut.pcap'), readFileSync(corpusPath('pcaps', 'dce-rpc__mapi.pcap')).subarray(0, cutAt + 30));
+    writeFileSync(join(dir, 'notes.pcap'), 'these are not packets\n');
+    const gz = gzipSync(readFileSync(corpusPath('pcaps', 'wikipedia.trace')));
+    writeFileSync(join(dir, 'cut.pcap.gz'), gz.subarray(0, gz.length - 200));
+    db = await Database.open(':memory:');
+    summary = await indexCaptures(db, (await listCaptureFiles([dir])).files);
+  });
+  after(() => db.close());
+
+  it('says what is wrong where, and indexes the rest of each file and every other file', async () => {
+    const text = summary.problems.map(problemText);
+    assert.equal(text.length, 3, text.join('\n'));
+    assert.equal(text[0], `cut.pcap error at ${cutAt}: file ends inside a packet record: 30 of ${cutRecordLength} bytes present`);
+    assert.match(text[1], /^cut\.pcap\.gz error at \d+: gzip stream is damaged after \d+ decompressed bytes/);
+    assert.equal(text[2], `notes.pcap error at 0: ${join(dir, 'notes.pcap')}: not a pcap or pcapng file (first bytes 74 68 65 73)`);
+    const rows = await db.all('SELECT path, packets FROM pcap.captures ORDER BY path');
+    const wikipedia = (await readRecords(corpusPath('pcaps', 'wikipedia.trace'))).records.length;
+    const packets = Object.fromEntries(rows.map(r => [basename(String(r.path)), Number(r.packets)]));
+    assert.equal(packets['good.pcap'], 751);
+    assert.equal(packets['cut.pcap'], recordsBeforeCut);
+    assert.ok(packets['cut.pcap.gz'] > 0 && packets['cut.pcap.gz'] < wikipedia, `${packets['cut.pcap.gz']} of ${wikipedia}`);
+    assert.equal(packets['notes.pcap'], undefined);
+  });
+
+  it('the command prints the problems and exits non-zero, without a progress bar when no one watches', () => {
+    const r = spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'index', dir, '--db', join(dir, 'cli.duckdb')], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr.trim().split('\n'), summary.problems.map(formatCaptureProblem));
+    assert.equal(r.stdout, `indexed 3 captures, ${summary.packets} packets, ${summary.flows} flows (${(summary.bytes / 1048576).toFixed(1)} MiB); 0 already known\n`);
+  });
+});

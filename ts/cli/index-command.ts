@@ -1,0 +1,36 @@
+import { SingleBar } from 'cli-progress';
+import { Database } from '../duckdb/database';
+import { listCaptureFiles } from '../pcap/capture-files';
+import { indexCaptures } from '../pcap/indexer';
+import { formatCaptureProblem } from '../pcap/problems';
+
+const MiB = 1 << 20;
+
+export async function indexCommand(paths: string[], options: { db: string; quiet?: boolean; progress?: boolean }): Promise<void> {
+  const { files, missing } = await listCaptureFiles(paths);
+  for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
+  const db = await Database.open(options.db);
+  // A bar only where someone watches: a terminal, or when asked for.
+  const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
+    ? new SingleBar({ format: 'indexing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
+    : undefined;
+  try {
+    let started = false;
+    const summary = await indexCaptures(db, files, {
+      onProgress: (read, total, file) => {
+        if (!bar) return;
+        if (!started) { bar.start(Math.ceil(total / MiB), 0, { file }); started = true; }
+        bar.update(Math.floor(read / MiB), { file });
+      },
+    });
+    if (started) bar!.stop();
+    for (const p of summary.problems) process.stderr.write(formatCaptureProblem(p) + '\n');
+    if (!options.quiet) {
+      process.stdout.write(`indexed ${summary.captures} captures, ${summary.packets} packets, ${summary.flows} flows ` +
+        `(${(summary.bytes / MiB).toFixed(1)} MiB); ${summary.skipped} already known\n`);
+    }
+    if (missing.length || summary.problems.some(p => p.severity === 'error')) process.exitCode = 1;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,99 @@
+// The view conn_packets: every packet of every conn record, from the packet
+// index. Plain SQL (no UDFs), so any DuckDB client can query it.
+import { Database } from '../duckdb/database';
+import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
+import { PCAP } from './index-tables';
+
+export async function columnsOf(db: Database, schema: string, table: string): Promise<Set<string>> {
+  const rows = await db.all(`SELECT column_name FROM duckdb_columns() WHERE schema_name = '${schema}'
+    AND table_name = '${table}' AND database_name = current_database()`);
+  return new Set(rows.map(r => String(r.column_name)));
+}
+
+/** SQL mapping an ICMP type to the port Community ID pairs it with (NULL: one-way type). */
+function counterpartSql(type: string, table: Record<number, number>): string {
+  return `CASE ${type} ${Object.entries(table).map(([t, c]) => `WHEN ${t} THEN ${c}`).join(' ')} END`;
+}
+
+/**
+ * SQL giving each conn (all, or those `selected` by a condition on main.conn)
+ * its flow and the span of packet times that are its own. The rule: a packet
+ * belongs to the conn of its flow that started last at or before it. Zeek
+ * reuses 5-tuples over time, splits idle flows, and counts packets after a TCP
+ * close without moving the conn's end, but it always starts a new conn with the
+ * next packet it counts. The first conn of a flow also takes packets stamped
+ * before it (captures are not always in time order). The flow is the Community
+ * ID when conn has one, else the endpoints either way round (ICMP types mapped
+ * to ports as Zeek keys them). Packet times are µs as Zeek logs them.
+ */
+export function connSpansSql(connColumns: Set<string>, selected?: string): string {
+  const protoNumber = `CASE proto WHEN 'tcp' THEN 6 WHEN 'udp' THEN 17 WHEN 'icmp'
+    THEN CASE WHEN contains(id.orig_h, ':') THEN 58 ELSE 1 END END`;
+  const proto = connColumns.has('ip_proto') ? `coalesce(ip_proto, ${protoNumber})` : protoNumber;
+  const communityId = connColumns.has('community_id') ? 'community_id' : 'CAST(NULL AS VARCHAR)';
+  const counterpart = `CASE WHEN proto_number = 1 THEN ${counterpartSql('orig_p', ICMP_COUNTERPARTS)}
+    WHEN proto_number = 58 THEN ${counterpartSql('orig_p', ICMP6_COUNTERPARTS)} END`;
+  const endpoint = (h: string, p: string) => `${h} || ' ' || ${p}`;
+  const before = (x: string, y: string) => `(${x}.start_ts < ${y}.start_ts OR (${x}.start_ts = ${y}.start_ts AND ${x}.uid < ${y}.uid))`;
+  return `WITH conns AS (
+  SELECT uid, ts AS start_ts, id.orig_h AS orig_h, id.orig_p AS orig_p, id.resp_h AS resp_h, id.resp_p AS resp_p,
+    ${proto} AS proto_number, ${communityId} AS community_id
+  FROM main.conn
+), c AS (
+  SELECT *, orig_p AS orig_port,
+    CASE WHEN proto_number IN (1, 58) THEN coalesce(${counterpart}, resp_p) ELSE resp_p END AS resp_port,
+    proto_number IN (1, 58) AND ${counterpart} IS NULL AS one_way
+  FROM conns
+), flow_of AS (
+  SELECT *, coalesce(community_id, proto_number || ' ' || CASE WHEN one_way
+    THEN ${endpoint('orig_h', 'orig_port')} || ' > ' || ${endpoint('resp_h', 'resp_port')}
+    ELSE least(${endpoint('orig_h', 'orig_port')}, ${endpoint('resp_h', 'resp_port')}) || ' ' ||
+      greatest(${endpoint('orig_h', 'orig_port')}, ${endpoint('resp_h', 'resp_port')}) END) AS flow
+  FROM c
+), chosen AS (
+  SELECT * FROM flow_of ${selected ? `WHERE uid IN (SELECT uid FROM main.conn WHERE ${selected})` : ''}
+)
+SELECT s.*,
+  CASE WHEN EXISTS (SELECT 1 FROM flow_of e WHERE e.flow = s.flow AND ${before('e', 's')})
+    THEN s.start_ts ELSE '-infinity'::TIMESTAMPTZ END AS from_ts,
+  (SELECT min(n.start_ts) FROM flow_of n WHERE n.flow = s.flow AND ${before('s', 'n')}) AS next_ts
+FROM chosen s`;
+}
+
+/** The view's SQL: the spans joined to the packet index, one row per packet. */
+export function connPacketsSql(connColumns: Set<string>): string {
+  const flowColumns = `f.capture_id, f.a_addr, f.a_port, f.offsets, f.lengths, f.ts, f.from_a, f.fragment`;
+  const window = `f.last_ts >= k.from_ts AND (k.next_ts IS NULL OR f.first_ts < k.next_ts)`;
+  return `CREATE OR REPLACE VIEW conn_packets AS
+WITH k AS (${connSpansSql(connColumns)}
+), flows AS (
+  SELECT k.uid, k.from_ts, k.next_ts, k.orig_h, k.orig_port, ${flowColumns}
+  FROM k JOIN ${PCAP}.flow_packets f ON f.community_id = k.community_id
+  WHERE k.community_id IS NOT NULL AND ${window}
+  UNION ALL
+  SELECT k.uid, k.from_ts, k.next_ts, k.orig_h, k.orig_port, ${flowColumns}
+  FROM k JOIN ${PCAP}.flow_packets f ON f.proto = k.proto_number AND (
+    (f.a_addr = k.orig_h AND f.a_port = k.orig_port AND f.b_addr = k.resp_h AND f.b_port = k.resp_port) OR
+    (f.a_addr = k.resp_h AND f.a_port = k.resp_port AND f.b_addr = k.orig_h AND f.b_port = k.orig_port AND NOT k.one_way))
+  WHERE k.community_id IS NULL AND ${window}
+), packets AS (
+  SELECT uid, from_ts, next_ts, capture_id, a_addr = orig_h AND a_port = orig_port AS orig_is_a,
+    unnest(offsets) AS "offset", unnest(lengths) AS length, unnest(ts) AS ts, unnest(from_a) AS from_a,
+    unnest(fragment) AS fragment
+  FROM flows
+)
+SELECT p.uid, cap.path AS file, p.capture_id, p."offset", p.length, p.ts,
+  CASE WHEN p.from_a = p.orig_is_a THEN 'orig' ELSE 'resp' END AS direction,
+  CASE p.fragment WHEN 1 THEN 'first' WHEN 2 THEN 'later' WHEN 3 THEN 'incomplete' END AS fragment
+FROM packets p JOIN ${PCAP}.captures cap USING (capture_id)
+WHERE p.ts >= p.from_ts AND (p.next_ts IS NULL OR p.ts < p.next_ts)`;
+}
+
+/** Creates (or recreates) conn_packets when the database has both a conn table and a packet index. */
+export async function ensureConnPacketsView(db: Database): Promise<boolean> {
+  const conn = await columnsOf(db, 'main', 'conn');
+  const index = await columnsOf(db, PCAP, 'flow_packets');
+  if (conn.size === 0 || index.size === 0) return false;
+  await db.run(connPacketsSql(conn));
+  return true;
+}

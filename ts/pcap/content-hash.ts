@@ -1,0 +1,59 @@
+// SHA-256 of capture files on a worker thread, while the indexing thread reads
+// the same file: hashing there would cost as much as reading, decoding and
+// indexing put together. The second read comes from the page cache.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+
+/** Hashes files beside the caller's thread. Close it when done. */
+export class ContentHasher {
+  private readonly worker = new Worker(__filename);
+  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  constructor() {
+    this.worker.on('message', ({ id, hex, error }: { id: number; hex?: string; error?: string }) => {
+      const w = this.waiting.get(id)!;
+      this.waiting.delete(id);
+      if (error !== undefined) w.reject(new Error(error));
+      else w.resolve(hex!);
+    });
+    this.worker.on('error', e => { for (const w of this.waiting.values()) w.reject(e); this.waiting.clear(); });
+  }
+
+  /** The SHA-256 (hex) of the file's bytes as stored, what `sha256sum` prints. */
+  hashFile(path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const id = this.next++;
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, path });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  port.on('message', ({ id, path }: { id: number; path: string }) => {
+    sha256File(path).then(hex => port.postMessage({ id, hex }), (e: Error) => port.postMessage({ id, error: e.message }));
+  });
+}

@@ -1,0 +1,158 @@
+// Cuts sessions out of the captures into one capture: every packet, its record
+// as it is on disk, merged in time order across the captures it came from.
+import { createGunzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { FileHandle, open } from 'node:fs/promises';
+import { Database } from '../duckdb/database';
+import { literal } from '../schema/mapping';
+import { PCAP } from './index-tables';
+import { columnsOf, connSpansSql } from './conn-packets';
+import { zeekCommunityId } from './community-id';
+import { parseAddress } from './address';
+import { SourceCapture, outputFormat, pcapChunks, pcapngChunks } from './capture-writer';
+
+export interface SessionSelection {
+  uids?: string[];
+  communityIds?: string[];
+  /** SQL on the conn table (a WHERE clause without the keyword). */
+  where?: string;
+}
+
+interface Packet {
+  capture: number;
+  offset: number;
+  length: number;
+  micros: number;
+}
+
+export interface ExtractSummary {
+  packets: number;
+  captures: number;
+  format: 'pcap' | 'pcapng';
+  bytes: number;
+}
+
+/** A selected conn: its flow's Community ID and the span of packet times that are its own (µs; null: open). */
+interface Span { communityId: string; from: number | null; next: number | null }
+
+async function spansFor(db: Database, selection: SessionSelection): Promise<Span[]> {
+  const conditions: string[] = [];
+  if (selection.uids?.length) conditions.push(`uid IN (${selection.uids.map(literal).join(', ')})`);
+  if (selection.where) conditions.push(`(${selection.where})`);
+  if (!conditions.length) return [];
+  const columns = await columnsOf(db, 'main', 'conn');
+  if (!columns.size) throw new Error(`no conn table in ${db.path}: ingest conn.log or run Zeek with the Arrow writer first`);
+  const rows = await db.all(`SELECT community_id, proto_number, orig_h, orig_p, resp_h, resp_port,
+      CASE WHEN isinf(from_ts) THEN NULL ELSE epoch_us(from_ts) END AS from_us, epoch_us(next_ts) AS next_us
+    FROM (${connSpansSql(columns, conditions.join(' AND '))})`);
+  return rows.map(r => ({
+    // Without a logged Community ID, the one Zeek would have logged: the packet index is keyed by it.
+    communityId: r.community_id !== null ? String(r.community_id) : zeekCommunityId(Number(r.proto_number),
+      parseAddress(String(r.orig_h)), parseAddress(String(r.resp_h)), Number(r.orig_p), Number(r.resp_port)),
+    from: r.from_us === null ? null : Number(r.from_us),
+    next: r.next_us === null ? null : Number(r.next_us),
+  }));
+}
+
+/** The packets of the selected sessions: (capture, offset) once each. */
+async function selectedPackets(db: Database, selection: SessionSelection): Promise<Packet[]> {
+  const spans = await spansFor(db, selection);
+  const byFlow = new Map<string, Span[]>();
+  for (const s of spans) byFlow.set(s.communityId, [...byFlow.get(s.communityId) ?? [], s]);
+  // A whole flow by its Community ID, over all time.
+  for (const id of selection.communityIds ?? []) byFlow.set(id, [{ communityId: id, from: null, next: null }]);
+  if (!byFlow.size) return [];
+  const rows = await db.all(`SELECT community_id, capture_id, unnest(offsets) AS "offset", unnest(lengths) AS length,
+    epoch_us(unnest(ts)) AS micros FROM ${PCAP}.flow_packets WHERE community_id IN (${[...byFlow.keys()].map(literal).join(', ')})`);
+  const found = new Map<string, Packet>();
+  for (const r of rows) {
+    const micros = Number(r.micros);
+    const own = byFlow.get(String(r.community_id))!.some(s => (s.from === null || micros >= s.from) && (s.next === null || micros < s.next));
+    if (!own) continue;
+    const p: Packet = { capture: Number(r.capture_id), offset: Number(r.offset), length: Number(r.length), micros };
+    found.set(`${p.capture}:${p.offset}`, p);
+  }
+  return [...found.values()];
+}
+
+async function capturesById(db: Database, ids: number[]): Promise<Map<number, Capture>> {
+  if (!ids.length) return new Map();
+  const rows = await db.all(`SELECT capture_id, path, format, little_endian, nanosecond, snaplen, gzip, epoch_us(first_ts) AS first,
+    to_json(interfaces) AS interfaces, to_json(sections) AS sections FROM ${PCAP}.captures WHERE capture_id IN (${ids.join(', ')})`);
+  return new Map(rows.map(r => [Number(r.capture_id), {
+    id: Number(r.capture_id), path: String(r.path), format: String(r.format) as 'pcap' | 'pcapng', gzip: Boolean(r.gzip),
+    littleEndian: Boolean(r.little_endian), nanosecond: Boolean(r.nanosecond), snaplen: Number(r.snaplen),
+    firstMicros: r.first === null ? 0 : Number(r.first),
+    interfaces: (JSON.parse(String(r.interfaces)) as { link_type: number; snaplen: number; tsresol: number; tsoffset: number }[])
+      .map(i => ({ linkType: i.link_type, snaplen: i.snaplen, tsresol: i.tsresol, tsoffset: i.tsoffset })),
+    sections: (JSON.parse(String(r.sections)) as { offset: number; first_interface: number }[])
+      .map(s => ({ offset: s.offset, firstInterface: s.first_interface })),
+  }]));
+}
+
+/** Reads records at sorted offsets: random reads, or one pass through a gzip stream. */
+async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet, Buffer>): Promise<void> {
+  const sorted = [...packets].sort((a, b) => a.offset - b.offset);
+  if (!capture.gzip) {
+    const handle: FileHandle = await open(capture.path, 'r');
+    try {
+      for (const p of sorted) {
+        const buf = Buffer.allocUnsafe(p.length);
+        const { bytesRead } = await handle.read(buf, 0, p.length, p.offset);
+        if (bytesRead !== p.length) throw new Error(`${capture.path}: record at byte ${p.offset} is shorter than indexed (changed since?)`);
+        into.set(p, buf);
+      }
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+  // Offsets are into the decompressed stream: decompress once, keep what is asked for.
+  let position = 0;
+  let next = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(capture.path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (next < sorted.length) {
+      const p = sorted[next];
+      const start = p.offset - position;
+      if (start + p.length > pending.length) break;
+      into.set(p, Buffer.from(pending.subarray(start, start + p.length)));
+      next++;
+    }
+    const keepFrom = next < sorted.length ? Math.min(sorted[next].offset - position, pending.length) : pending.length;
+    position += keepFrom;
+    pending = pending.subarray(keepFrom);
+    if (next >= sorted.length) break;
+  }
+  if (next < sorted.length) throw new Error(`${capture.path}: ends before the record at byte ${sorted[next].offset}`);
+}
+
+/** A capture in the index, and what ordering and reading its records needs. */
+interface Capture extends SourceCapture {
+  gzip: boolean;
+  firstMicros: number;
+}
+
+/** Writes the selected sessions' packets to `out`; pcap when the sources allow it, else pcapng. */
+export async function extractSessions(db: Database, selection: SessionSelection, out: string): Promise<ExtractSummary> {
+  const packets = await selectedPackets(db, selection);
+  const captures = await capturesById(db, [...new Set(packets.map(p => p.capture))]);
+  // Time order; at equal times the earlier capture (by the times inside it), then file order.
+  packets.sort((a, b) => a.micros - b.micros || captures.get(a.capture)!.firstMicros - captures.get(b.capture)!.firstMicros
+    || a.capture - b.capture || a.offset - b.offset);
+  const records = new Map<Packet, Buffer>();
+  for (const capture of captures.values()) await readRecords(capture, packets.filter(p => p.capture === capture.id), records);
+
+  const sources = [...captures.values()];
+  const format = outputFormat(sources);
+  const ordered = packets.map(p => ({ source: captures.get(p.capture)!, offset: p.offset, micros: p.micros, bytes: records.get(p)! }));
+  const chunks = format === 'pcap' ? pcapChunks(ordered, sources) : pcapngChunks(ordered);
+  const output = await open(out, 'w');
+  try {
+    for (const chunk of chunks) await output.write(chunk);
+  } finally {
+    await output.close();
+  }
+  return { packets: packets.length, captures: captures.size, format, bytes: chunks.reduce((n, c) => n + c.length, 0) };
+}

@@ -1,0 +1,33 @@
+import { Database } from '../duckdb/database';
+
+export const PCAP = 'pcap';
+
+// One row per capture, and one row per flow per capture with every packet's
+// place in it (lists in packet order). See "Packet index" in README.md.
+const SETUP = [
+  `CREATE SCHEMA IF NOT EXISTS ${PCAP}`,
+  `CREATE SEQUENCE IF NOT EXISTS ${PCAP}.capture_ids`,
+  `CREATE TABLE IF NOT EXISTS ${PCAP}.captures (
+     capture_id UINTEGER PRIMARY KEY, path VARCHAR NOT NULL,
+     sha256 VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, bytes UBIGINT NOT NULL, gzip BOOLEAN,
+     format VARCHAR, link_types USMALLINT[], nanosecond BOOLEAN, little_endian BOOLEAN, snaplen UINTEGER,
+     header_length UINTEGER, first_ts TIMESTAMPTZ, last_ts TIMESTAMPTZ, packets UBIGINT, problems VARCHAR[],
+     interfaces STRUCT(link_type USMALLINT, snaplen UINTEGER, tsresol UTINYINT, tsoffset BIGINT)[],
+     sections STRUCT("offset" UBIGINT, first_interface UINTEGER)[], indexed_at TIMESTAMPTZ)`,
+  `CREATE TABLE IF NOT EXISTS ${PCAP}.flow_packets (
+     community_id VARCHAR NOT NULL, capture_id UINTEGER NOT NULL, proto UTINYINT NOT NULL,
+     a_addr VARCHAR NOT NULL, a_port USMALLINT NOT NULL, b_addr VARCHAR NOT NULL, b_port USMALLINT NOT NULL,
+     first_ts TIMESTAMPTZ NOT NULL, last_ts TIMESTAMPTZ NOT NULL, packets UINTEGER NOT NULL,
+     offsets UBIGINT[] NOT NULL, lengths UINTEGER[] NOT NULL, ts TIMESTAMPTZ[] NOT NULL,
+     from_a BOOLEAN[] NOT NULL, fragment UTINYINT[] NOT NULL)`,
+];
+
+/** Creates the packet index tables if missing. The community_id index is created after a load (see finishIndex). */
+export async function ensurePcapTables(db: Database): Promise<void> {
+  for (const sql of SETUP) await db.run(sql);
+}
+
+/** Point lookups of a session by Community ID: an ART index, built once the rows are in. */
+export async function finishIndex(db: Database): Promise<void> {
+  await db.run(`CREATE INDEX IF NOT EXISTS flow_packets_community_id ON ${PCAP}.flow_packets (community_id)`);
+}

@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Zeek {
+  zeek: string;
+  version: string;
+}
+
+/** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix). */
+export function findZeek(): Zeek | undefined {
+  const candidates = ['zeek-config', process.env.ZEEK_HOME && join(process.env.ZEEK_HOME, 'bin', 'zeek-config'), '/opt/zeek/bin/zeek-config'];
+  for (const config of candidates) {
+    if (!config) continue;
+    try {
+      const prefix = execFileSync(config, ['--prefix'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const version = execFileSync(config, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const zeek = join(prefix, 'bin', 'zeek');
+      if (existsSync(zeek)) return { zeek, version };
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
