@@ -506,3 +506,16 @@ describe('readCapture: synthetic captures', () => {
     for (let i = 1; i < read.progress.length; i++) assert.ok(read.progress[i] >= read.progress[i - 1]);
   });
 });
+
+describe('readCapture: a look at the start', () => {
+  for (const name of ['http__bro.org.pcap', 'http__cooper-grill-dvwa.pcapng', 'tls__tls-fragmented-handshake.pcap.gz']) {
+    it(`${name}: maxRecords 1 gives the header and the first record only`, async () => {
+      const whole = await readAll(corpusPath('pcaps', name));
+      const first = await readAll(corpusPath('pcaps', name), { maxRecords: 1 });
+      assert.deepEqual(first.records, whole.records.slice(0, 1));
+      assert.deepEqual(first.problems, []);
+      assert.deepEqual([first.info.format, first.info.linkTypes, first.info.littleEndian, first.info.nanosecond],
+        [whole.info.format, whole.info.linkTypes, whole.info.littleEndian, whole.info.nanosecond]);
+    });
+  }
+});

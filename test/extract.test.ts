@@ -135,8 +135,10 @@ describe('extract: the file format follows the sources', () => {
     assert.deepEqual([info.format, info.linkTypes, info.nanosecond], ['pcap', [1], false]);
     const source = readFileSync(corpusPath('pcaps', 'http__bro.org.pcap'));
     const id = await biggestFlow(db, 'http__bro.org.pcap');
-    const rows = await db.all(`SELECT unnest(offsets) AS o, unnest(lengths) AS l FROM pcap.flow_packets WHERE community_id = '${id}'`);
-    assert.deepEqual(bytes.subarray(24), Buffer.concat(rows.map(r => source.subarray(Number(r.o), Number(r.o) + Number(r.l)))));
+    const rows = await db.all(`SELECT unnest(offsets) AS o FROM pcap.flow_packets WHERE community_id = '${id}'`);
+    // Each record: its 16-byte header and caplen bytes, as in the source.
+    const record = (o: number) => source.subarray(o, o + 16 + source.readUInt32LE(o + 8));
+    assert.deepEqual(bytes.subarray(24), Buffer.concat(rows.map(r => record(Number(r.o)))));
   });
 
   it('a big-endian pcap stays big-endian, its records unchanged', async () => {

@@ -1,16 +1,40 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ingestCommand } from './ingest-command';
-import { sqlCommand } from './sql-command';
-import { exportCommand } from './export-command';
-import { pluginPathCommand } from './plugin-path-command';
-import { indexCommand } from './index-command';
-import { extractCommand } from './extract-command';
+
+import type * as Ingest from './ingest-command';
+import type * as Sql from './sql-command';
+import type * as Export from './export-command';
+import type * as PluginPath from './plugin-path-command';
+import type * as Index from './index-command';
+import type * as Extract from './extract-command';
+import type * as Analyze from './analyze-command';
+
+// Each command's module loads when it runs, so `--help` and quick commands start fast.
+const ingestCommand: typeof Ingest.ingestCommand = (...a) => (require('./ingest-command') as typeof Ingest).ingestCommand(...a);
+const sqlCommand: typeof Sql.sqlCommand = (...a) => (require('./sql-command') as typeof Sql).sqlCommand(...a);
+const exportCommand: typeof Export.exportCommand = (...a) => (require('./export-command') as typeof Export).exportCommand(...a);
+const pluginPathCommand: typeof PluginPath.pluginPathCommand = () => (require('./plugin-path-command') as typeof PluginPath).pluginPathCommand();
+const indexCommand: typeof Index.indexCommand = (...a) => (require('./index-command') as typeof Index).indexCommand(...a);
+const extractCommand: typeof Extract.extractCommand = (...a) => (require('./extract-command') as typeof Extract).extractCommand(...a);
+const analyzeCommand: typeof Analyze.analyzeCommand = (...a) => (require('./analyze-command') as typeof Analyze).analyzeCommand(...a);
 
 export function program(): Command {
   const cli = new Command('zeek-arrow')
     .description('Zeek logs as typed tables in DuckDB, Parquet and Arrow; conn.log joined to its packets.')
     .showHelpAfterError()
     .exitOverride();
+  cli.command('analyze')
+    .description('run Zeek over captures (pcap or pcapng, plain or .gz; files or directories) with every log into DuckDB ' +
+      'through the Arrow writer, Community ID logged, and index their packets: one database where conn joins its packets ' +
+      '(view conn_packets). Pcaps of one link type are read once, as one stream in time order, so sessions that cross ' +
+      'files stay whole; captures analyzed before are left alone.')
+    .argument('<paths...>', 'capture files or directories of them')
+    .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
+    .option('--script <script...>', 'more Zeek scripts to load (paths or script names)')
+    .option('-C, --ignore-checksums', "Zeek's -C: for captures taken with checksum offload")
+    .option('--quiet', 'print only problems')
+    .option('--progress', 'show a progress bar (the default on a terminal)')
+    .option('--no-progress', 'no progress bar')
+    .action(analyzeCommand);
   cli.command('ingest')
     .description('bring Zeek logs (TSV or JSON, plain or .gz; files or directories) into a table per log path')
     .argument('<paths...>', 'log files or directories of them')

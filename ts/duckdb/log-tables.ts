@@ -35,7 +35,8 @@ export class LogTables {
   private constructor(readonly db: Database) {}
 
   static async open(db: Database): Promise<LogTables> {
-    const present = await db.all(`SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = '${META}'`);
+    const present = await db.all(`SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = '${META}'
+      AND database_name = current_database()`);
     // A read-only database that zeek-arrow never wrote has no logs; do not try to create anything there.
     if (Number(present[0].n) < 2) for (const sql of SETUP) await db.run(sql);
     const tables = new LogTables(db);

@@ -11,16 +11,17 @@ export interface ReadOptions {
   onInfo?: (info: CaptureInfo) => void;
   /** Damaged input: names the file and the byte offset. */
   onProblem?: (problem: CaptureProblem) => void;
-  /** Every byte of the (decompressed) stream, in order, exactly once; a view valid only during the call. */
-  onData?: (chunk: Uint8Array) => void;
+  /** Every byte of the (decompressed) stream, in order, exactly once; a view valid only during the call (or until
+   *  the promise it returns settles: reading waits for it). */
+  onData?: (chunk: Uint8Array) => void | Promise<void>;
   /** Bytes of the file on disk consumed so far (compressed bytes for .gz): at most every few MiB, and at the end. */
   onProgress?: (bytesRead: number) => void;
+  /** Stop after this many records: a look at the start of a capture (its header and first packet's time). */
+  maxRecords?: number;
   /** @internal For tests: the read buffer's starting size (it grows for records that do not fit). */
   bufferSize?: number;
 }
 
-/** The name other code knew these options by. */
-export type ReadCaptureOptions = ReadOptions;
 
 const BUFFER_SIZE = 8 << 20;
 const PROGRESS_STEP = 4 << 20;
@@ -48,16 +49,44 @@ interface Source {
   close(): Promise<void>;
 }
 
+/** Bytes read ahead of the parser: the disk works while the records of the last read are handled. */
+const READ_AHEAD = 4 << 20;
+
 function fileSource(handle: FileHandle): Source {
   let position = 0;
+  let consumed = 0;
+  let ahead: Promise<Buffer> | undefined;
+  let pending: Buffer = Buffer.alloc(0);
+  let ended = false;
+  const fetch = (): Promise<Buffer> => {
+    const chunk = Buffer.allocUnsafe(READ_AHEAD);
+    const at = position;
+    position += READ_AHEAD;
+    return handle.read(chunk, 0, READ_AHEAD, at).then(r => chunk.subarray(0, r.bytesRead));
+  };
   return {
     async read(buf, at) {
-      const { bytesRead } = await handle.read(buf, at, buf.length - at, position);
-      position += bytesRead;
-      return bytesRead;
+      let n = 0;
+      while (at + n < buf.length && !ended) {
+        if (!pending.length) {
+          if (n > 0) break; // hand over what is here rather than wait for the disk
+          pending = await (ahead ?? fetch());
+          ahead = pending.length ? fetch() : undefined;
+          if (!pending.length) { ended = true; break; }
+        }
+        const take = Math.min(pending.length, buf.length - at - n);
+        buf.set(pending.subarray(0, take), at + n);
+        pending = pending.subarray(take);
+        n += take;
+        consumed += take;
+      }
+      return n;
     },
-    consumed: () => position,
-    close: () => handle.close(),
+    consumed: () => consumed,
+    close: async () => {
+      await ahead?.catch(() => undefined);
+      await handle.close();
+    },
   };
 }
 
@@ -158,6 +187,8 @@ class Reader {
   };
   /** Records longer than the snaplen: reported once, at the first, with their number. */
   private overSnaplen = 0;
+  /** Records handed out so far. */
+  private delivered = 0;
   private firstOverSnaplen = { offset: 0, caplen: 0 };
 
   constructor(
@@ -233,7 +264,11 @@ class Reader {
     }
     const n = await this.source.read(this.buf, this.end);
     if (n === 0) this.eof = true;
-    else this.options.onData?.(this.buf.subarray(this.end, this.end + n));
+    else {
+      // A consumer that passes the bytes on (into Zeek) slows the reading down to its pace.
+      const passing = this.options.onData?.(this.buf.subarray(this.end, this.end + n));
+      if (passing) await passing;
+    }
     this.end += n;
     const consumed = this.source.consumed();
     if (consumed - this.reported >= PROGRESS_STEP) {
@@ -319,6 +354,7 @@ class Reader {
         record.data = buf.subarray(pos + 16, next);
         onRecord(record);
         pos = next;
+        if (++this.delivered === this.options.maxRecords) { this.start = pos; return; }
       }
       this.start = pos;
       if (this.eof) break;
@@ -373,6 +409,7 @@ class Reader {
           if (!info.headerLength) info.headerLength = at;
           this.sendInfo();
           this.packetBlock(type, pos, length, le, interfaces, sectionStart);
+          if (this.delivered === this.options.maxRecords) { this.start = pos + length; return; }
         } else if (type === SHB) {
           sectionStart = interfaces.length;
           info.sections.push({ offset: at, firstInterface: sectionStart });
@@ -442,6 +479,7 @@ class Reader {
     record.interfaceId = sectionStart + id;
     record.data = this.buf.subarray(dataAt, dataAt + caplen);
     this.onRecord(record);
+    this.delivered++;
   }
 }
 

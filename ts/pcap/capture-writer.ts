@@ -24,6 +24,15 @@ export interface SourceRecord {
   bytes: Buffer;
 }
 
+/** Larger than any record a capture can hold (pcapng blocks of the reader's limit): a bigger size means the file changed. */
+export const MAX_RECORD = 16 << 20;
+
+/** Bytes of the record that starts `head` (at least its first 16 bytes): pcap header + data, or the pcapng block. */
+export function recordSize(head: Buffer, source: SourceCapture): number {
+  if (source.format === 'pcap') return 16 + (source.littleEndian ? head.readUInt32LE(8) : head.readUInt32BE(8));
+  return blockIsLittleEndian(head) ? head.readUInt32LE(4) : head.readUInt32BE(4);
+}
+
 const EPB = 6;
 const PB = 2;
 const SPB = 3;

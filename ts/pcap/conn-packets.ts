@@ -62,7 +62,7 @@ FROM chosen s`;
 
 /** The view's SQL: the spans joined to the packet index, one row per packet. */
 export function connPacketsSql(connColumns: Set<string>): string {
-  const flowColumns = `f.capture_id, f.a_addr, f.a_port, f.offsets, f.lengths, f.ts, f.from_a, f.fragment`;
+  const flowColumns = `f.capture_id, f.a_addr, f.a_port, f.offsets, f.ts, f.from_a, f.fragment`;
   const window = `f.last_ts >= k.from_ts AND (k.next_ts IS NULL OR f.first_ts < k.next_ts)`;
   return `CREATE OR REPLACE VIEW conn_packets AS
 WITH k AS (${connSpansSql(connColumns)}
@@ -78,11 +78,11 @@ WITH k AS (${connSpansSql(connColumns)}
   WHERE k.community_id IS NULL AND ${window}
 ), packets AS (
   SELECT uid, from_ts, next_ts, capture_id, a_addr = orig_h AND a_port = orig_port AS orig_is_a,
-    unnest(offsets) AS "offset", unnest(lengths) AS length, unnest(ts) AS ts, unnest(from_a) AS from_a,
+    unnest(offsets) AS "offset", unnest(ts) AS ts, unnest(from_a) AS from_a,
     unnest(fragment) AS fragment
   FROM flows
 )
-SELECT p.uid, cap.path AS file, p.capture_id, p."offset", p.length, p.ts,
+SELECT p.uid, cap.path AS file, p.capture_id, p."offset", p.ts,
   CASE WHEN p.from_a = p.orig_is_a THEN 'orig' ELSE 'resp' END AS direction,
   CASE p.fragment WHEN 1 THEN 'first' WHEN 2 THEN 'later' WHEN 3 THEN 'incomplete' END AS fragment
 FROM packets p JOIN ${PCAP}.captures cap USING (capture_id)

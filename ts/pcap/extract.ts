@@ -4,12 +4,12 @@ import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { Database } from '../duckdb/database';
-import { literal } from '../schema/mapping';
+import { literal } from '../duckdb/sql-text';
 import { PCAP } from './index-tables';
 import { columnsOf, connSpansSql } from './conn-packets';
 import { zeekCommunityId } from './community-id';
 import { parseAddress } from './address';
-import { SourceCapture, outputFormat, pcapChunks, pcapngChunks } from './capture-writer';
+import { MAX_RECORD, SourceCapture, outputFormat, pcapChunks, pcapngChunks, recordSize } from './capture-writer';
 
 export interface SessionSelection {
   uids?: string[];
@@ -21,7 +21,6 @@ export interface SessionSelection {
 interface Packet {
   capture: number;
   offset: number;
-  length: number;
   micros: number;
 }
 
@@ -62,14 +61,14 @@ async function selectedPackets(db: Database, selection: SessionSelection): Promi
   // A whole flow by its Community ID, over all time.
   for (const id of selection.communityIds ?? []) byFlow.set(id, [{ communityId: id, from: null, next: null }]);
   if (!byFlow.size) return [];
-  const rows = await db.all(`SELECT community_id, capture_id, unnest(offsets) AS "offset", unnest(lengths) AS length,
+  const rows = await db.all(`SELECT community_id, capture_id, unnest(offsets) AS "offset",
     epoch_us(unnest(ts)) AS micros FROM ${PCAP}.flow_packets WHERE community_id IN (${[...byFlow.keys()].map(literal).join(', ')})`);
   const found = new Map<string, Packet>();
   for (const r of rows) {
     const micros = Number(r.micros);
     const own = byFlow.get(String(r.community_id))!.some(s => (s.from === null || micros >= s.from) && (s.next === null || micros < s.next));
     if (!own) continue;
-    const p: Packet = { capture: Number(r.capture_id), offset: Number(r.offset), length: Number(r.length), micros };
+    const p: Packet = { capture: Number(r.capture_id), offset: Number(r.offset), micros };
     found.set(`${p.capture}:${p.offset}`, p);
   }
   return [...found.values()];
@@ -90,17 +89,26 @@ async function capturesById(db: Database, ids: number[]): Promise<Map<number, Ca
   }]));
 }
 
-/** Reads records at sorted offsets: random reads, or one pass through a gzip stream. */
+/** Most records fit: one read each. */
+const FIRST_READ = 2048;
+
+/** Reads records at sorted offsets (their size from their own header): random reads, or one pass through a gzip stream. */
 async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet, Buffer>): Promise<void> {
   const sorted = [...packets].sort((a, b) => a.offset - b.offset);
+  const changed = (p: Packet) => new Error(`${capture.path}: no whole record at byte ${p.offset} (the file changed since it was indexed?)`);
   if (!capture.gzip) {
     const handle: FileHandle = await open(capture.path, 'r');
     try {
       for (const p of sorted) {
-        const buf = Buffer.allocUnsafe(p.length);
-        const { bytesRead } = await handle.read(buf, 0, p.length, p.offset);
-        if (bytesRead !== p.length) throw new Error(`${capture.path}: record at byte ${p.offset} is shorter than indexed (changed since?)`);
-        into.set(p, buf);
+        let buf = Buffer.allocUnsafe(FIRST_READ);
+        const { bytesRead } = await handle.read(buf, 0, FIRST_READ, p.offset);
+        const size = bytesRead >= 16 ? recordSize(buf, capture) : Infinity;
+        if (size > bytesRead) {
+          if (!Number.isFinite(size) || size > MAX_RECORD) throw changed(p);
+          buf = Buffer.allocUnsafe(size);
+          if ((await handle.read(buf, 0, size, p.offset)).bytesRead !== size) throw changed(p);
+        }
+        into.set(p, buf.subarray(0, size));
       }
     } finally {
       await handle.close();
@@ -116,8 +124,11 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
     while (next < sorted.length) {
       const p = sorted[next];
       const start = p.offset - position;
-      if (start + p.length > pending.length) break;
-      into.set(p, Buffer.from(pending.subarray(start, start + p.length)));
+      if (start + 16 > pending.length) break;
+      const size = recordSize(pending.subarray(start), capture);
+      if (size > MAX_RECORD) throw changed(p);
+      if (start + size > pending.length) break;
+      into.set(p, Buffer.from(pending.subarray(start, start + size)));
       next++;
     }
     const keepFrom = next < sorted.length ? Math.min(sorted[next].offset - position, pending.length) : pending.length;
@@ -125,7 +136,7 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
     pending = pending.subarray(keepFrom);
     if (next >= sorted.length) break;
   }
-  if (next < sorted.length) throw new Error(`${capture.path}: ends before the record at byte ${sorted[next].offset}`);
+  if (next < sorted.length) throw changed(sorted[next]);
 }
 
 /** A capture in the index, and what ordering and reading its records needs. */

@@ -27,17 +27,15 @@ type Column = Float64Array | Uint32Array | Uint8Array;
 class PacketColumns {
   length = 0;
   offset = new Float64Array(1 << 16);
-  recordLength = new Uint32Array(1 << 16);
   micros = new Float64Array(1 << 16);
   flow = new Uint32Array(1 << 16);
   fromA = new Uint8Array(1 << 16);
   fragment = new Uint8Array(1 << 16);
 
-  push(offset: number, recordLength: number, micros: number, flow: number, fromA: boolean, fragment: number): number {
+  push(offset: number, micros: number, flow: number, fromA: boolean, fragment: number): number {
     if (this.length === this.offset.length) this.grow();
     const i = this.length++;
     this.offset[i] = offset;
-    this.recordLength[i] = recordLength;
     this.micros[i] = micros;
     this.flow[i] = flow;
     this.fromA[i] = fromA ? 1 : 0;
@@ -52,7 +50,6 @@ class PacketColumns {
       return b;
     };
     this.offset = bigger(this.offset);
-    this.recordLength = bigger(this.recordLength);
     this.micros = bigger(this.micros);
     this.flow = bigger(this.flow);
     this.fromA = bigger(this.fromA);
@@ -77,7 +74,6 @@ interface Flow {
 
 interface LaterFragment {
   offset: number;
-  recordLength: number;
   micros: number;
 }
 
@@ -174,7 +170,7 @@ export class FlowSegments {
         if (!layer.fragment.more) datagram.sawLast = true;
         if (!layer.hasTransport) {
           // A later fragment carries no ports: it belongs to the flow of its datagram's first fragment.
-          this.addLater(datagram, { offset: record.offset, recordLength: record.recordLength, micros });
+          this.addLater(datagram, { offset: record.offset, micros });
           this.settleIfComplete(datagram);
           continue;
         }
@@ -182,7 +178,7 @@ export class FlowSegments {
         this.enclosing.push(datagram);
       }
       const flow = this.flowOf(layer);
-      const index = this.addPacket(flow, record.offset, record.recordLength, micros, this.tuple.fromA,
+      const index = this.addPacket(flow, record.offset, micros, this.tuple.fromA,
         this.enclosing.length ? FRAGMENT.FIRST : FRAGMENT.NONE);
       for (const d of this.enclosing) {
         d.members.push(index);
@@ -220,18 +216,18 @@ export class FlowSegments {
     return flow;
   }
 
-  private addPacket(flow: Flow, offset: number, recordLength: number, micros: number, fromA: boolean, fragment: number): number {
+  private addPacket(flow: Flow, offset: number, micros: number, fromA: boolean, fragment: number): number {
     if (offset < flow.lastOffset) flow.outOfOrder = true;
     flow.lastOffset = Math.max(flow.lastOffset, offset);
     flow.packets++;
-    return this.columns.push(offset, recordLength, micros, flow.id, fromA, fragment);
+    return this.columns.push(offset, micros, flow.id, fromA, fragment);
   }
 
   private addLater(datagram: Datagram, f: LaterFragment): void {
     if (!datagram.flows.length) { datagram.waiting.push(f); return; }
     // A piece of the same datagram as the first fragment: it goes the same way in every flow.
     for (const { flow, fromA } of datagram.flows) {
-      datagram.members.push(this.addPacket(flow, f.offset, f.recordLength, f.micros, fromA, FRAGMENT.LATER));
+      datagram.members.push(this.addPacket(flow, f.offset, f.micros, fromA, FRAGMENT.LATER));
     }
   }
 
@@ -289,12 +285,10 @@ export class FlowSegments {
     const c = this.columns;
     const offsets = int64Column(BigUint64Array, i => c.offset[order[i]], total);
     const times = int64Column(BigInt64Array, i => c.micros[order[i]], total);
-    const lengths = new Uint32Array(total);
     const fragment = new Uint8Array(total);
     const fromA = new Uint8Array(Math.ceil(total / 8));
     for (let i = 0; i < total; i++) {
       const p = order[i];
-      lengths[i] = c.recordLength[p];
       fragment[i] = c.fragment[p];
       if (c.fromA[p]) fromA[i >> 3] |= 1 << (i & 7);
     }
@@ -323,7 +317,6 @@ export class FlowSegments {
       last_ts: arrow.makeData({ type: timestamp, length: n, data: int64Column(BigInt64Array, i => last[i], n) }),
       packets: arrow.makeData({ type: new arrow.Uint32(), length: n, data: Uint32Array.from(flows, f => f.packets) }),
       offsets: list(new arrow.Uint64(), arrow.makeData({ type: new arrow.Uint64(), length: total, data: offsets })),
-      lengths: list(new arrow.Uint32(), arrow.makeData({ type: new arrow.Uint32(), length: total, data: lengths })),
       ts: list(timestamp, arrow.makeData({ type: timestamp, length: total, data: times })),
       from_a: list(new arrow.Bool(), arrow.makeData({ type: new arrow.Bool(), length: total, data: fromA })),
       fragment: list(new arrow.Uint8(), arrow.makeData({ type: new arrow.Uint8(), length: total, data: fragment })),

@@ -11,14 +11,14 @@ const SETUP = [
      capture_id UINTEGER PRIMARY KEY, path VARCHAR NOT NULL,
      sha256 VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, bytes UBIGINT NOT NULL, gzip BOOLEAN,
      format VARCHAR, link_types USMALLINT[], nanosecond BOOLEAN, little_endian BOOLEAN, snaplen UINTEGER,
-     header_length UINTEGER, first_ts TIMESTAMPTZ, last_ts TIMESTAMPTZ, packets UBIGINT, problems VARCHAR[],
+     header_length UINTEGER, first_ts TIMESTAMPTZ, last_ts TIMESTAMPTZ, packets UBIGINT, problems VARCHAR[], analyzed_by VARCHAR,
      interfaces STRUCT(link_type USMALLINT, snaplen UINTEGER, tsresol UTINYINT, tsoffset BIGINT)[],
      sections STRUCT("offset" UBIGINT, first_interface UINTEGER)[], indexed_at TIMESTAMPTZ)`,
   `CREATE TABLE IF NOT EXISTS ${PCAP}.flow_packets (
      community_id VARCHAR NOT NULL, capture_id UINTEGER NOT NULL, proto UTINYINT NOT NULL,
      a_addr VARCHAR NOT NULL, a_port USMALLINT NOT NULL, b_addr VARCHAR NOT NULL, b_port USMALLINT NOT NULL,
      first_ts TIMESTAMPTZ NOT NULL, last_ts TIMESTAMPTZ NOT NULL, packets UINTEGER NOT NULL,
-     offsets UBIGINT[] NOT NULL, lengths UINTEGER[] NOT NULL, ts TIMESTAMPTZ[] NOT NULL,
+     offsets UBIGINT[] NOT NULL, ts TIMESTAMPTZ[] NOT NULL,
      from_a BOOLEAN[] NOT NULL, fragment UTINYINT[] NOT NULL)`,
 ];
 

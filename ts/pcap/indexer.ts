@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
-import { literal } from '../schema/mapping';
+import { literal } from '../duckdb/sql-text';
 import { readCapture } from './capture-reader';
 import { decodePacket } from './decode';
 import { FlowSegments } from './flow-segments';
@@ -27,6 +27,23 @@ export interface IndexSummary {
 export interface IndexOptions {
   /** Called as bytes of the captures are read (for a progress bar). */
   onProgress?: (bytesRead: number, bytesTotal: number, file: string) => void;
+  /** Every byte of each new capture as it is read, in order (decompressed): to pass them on; reading waits for it. */
+  onData?: (file: string, chunk: Uint8Array) => void | Promise<void>;
+}
+
+/** A capture the index does not know yet. */
+export interface NewCapture {
+  file: string;
+  size: number;
+  fingerprint: string;
+}
+
+/** A capture the index knows (by content), wherever it is now. */
+export interface KnownCapture {
+  file: string;
+  captureId: number;
+  /** The Zeek whose logs of it the database holds (zeek-arrow analyze), or null: indexed only. */
+  analyzedBy: string | null;
 }
 
 const FINGERPRINT_BYTES = 1 << 20;
@@ -34,7 +51,7 @@ const FINGERPRINT_BYTES = 1 << 20;
 /**
  * A quick identity to pass over captures already indexed without reading them:
  * the size and the SHA-256 of the first and last MiB. New captures are then
- * read once, and known by the SHA-256 of all their (decompressed) content.
+ * read once; the table keeps the SHA-256 of all their bytes too.
  */
 export async function fingerprint(file: string, size: number): Promise<string> {
   const handle = await open(file, 'r');
@@ -58,34 +75,47 @@ function newDecoded(): DecodedPacket {
   return { layers: [], count: 0 };
 }
 
-/** Indexes captures into `db`: where every flow's packets are, by file and byte offset. */
-export async function indexCaptures(db: Database, files: string[], options: IndexOptions = {}): Promise<IndexSummary> {
+/**
+ * Which captures the index knows already, by content (not name): a known one
+ * that moved is recorded at its new place. Unreadable files are problems.
+ */
+export async function sortOutCaptures(db: Database, files: string[]): Promise<{ fresh: NewCapture[]; known: KnownCapture[]; problems: IndexProblem[] }> {
   await ensurePcapTables(db);
-  const summary: IndexSummary = { captures: 0, skipped: 0, packets: 0, flows: 0, bytes: 0, problems: [] };
-  const known = new Map((await db.all(`SELECT fingerprint, path FROM ${PCAP}.captures`)).map(r => [String(r.fingerprint), String(r.path)]));
-  const knownContent = new Set((await db.all(`SELECT sha256 FROM ${PCAP}.captures`)).map(r => String(r.sha256)));
-
-  const todo: { file: string; size: number; fingerprint: string }[] = [];
+  const rows = await db.all(`SELECT fingerprint, path, capture_id, analyzed_by FROM ${PCAP}.captures`);
+  const known = new Map(rows.map(r => [String(r.fingerprint), {
+    file: String(r.path), captureId: Number(r.capture_id), analyzedBy: r.analyzed_by === null ? null : String(r.analyzed_by),
+  }]));
+  const result = { fresh: [] as NewCapture[], known: [] as KnownCapture[], problems: [] as IndexProblem[] };
+  const seen = new Set<string>();
   for (const file of files) {
     try {
       const { size } = await stat(file);
       const print = await fingerprint(file, size);
-      const knownAt = known.get(print);
-      if (knownAt !== undefined) {
-        summary.skipped++;
-        // Known by content, not name: a capture that moved is found at its new place.
-        if (knownAt !== resolve(file) && !existsSync(knownAt)) {
-          await db.run(`UPDATE ${PCAP}.captures SET path = ${literal(resolve(file))} WHERE fingerprint = ${literal(print)}`);
-          known.set(print, resolve(file));
-        }
+      if (seen.has(print)) continue; // the same capture twice in one run
+      seen.add(print);
+      const capture = known.get(print);
+      if (!capture) {
+        result.fresh.push({ file, size, fingerprint: print });
         continue;
       }
-      known.set(print, resolve(file));
-      todo.push({ file, size, fingerprint: print });
+      // Known by content, not name: a capture that moved is found at its new place.
+      if (capture.file !== resolve(file) && !existsSync(capture.file)) {
+        await db.run(`UPDATE ${PCAP}.captures SET path = ${literal(resolve(file))} WHERE fingerprint = ${literal(print)}`);
+        capture.file = resolve(file);
+      }
+      result.known.push({ ...capture, file });
     } catch (e) {
-      summary.problems.push({ file, offset: 0, severity: 'error', message: `cannot read: ${(e as Error).message.replace(/, \w+ '[^']*'$/, '')}` });
+      result.problems.push({ file, offset: 0, severity: 'error', message: `cannot read: ${(e as Error).message.replace(/, \w+ '[^']*'$/, '')}` });
     }
   }
+  return result;
+}
+
+/** Indexes captures into `db`: where every flow's packets are, by file and byte offset. */
+export async function indexCaptures(db: Database, files: string[], options: IndexOptions = {}): Promise<IndexSummary> {
+  const { fresh: todo, known, problems } = await sortOutCaptures(db, files);
+  const summary: IndexSummary = { captures: 0, skipped: known.length, packets: 0, flows: 0, bytes: 0, problems };
+  const knownContent = new Set((await db.all(`SELECT sha256 FROM ${PCAP}.captures`)).map(r => String(r.sha256)));
   const total = todo.reduce((n, t) => n + t.size, 0);
   let done = 0;
   const decoded = newDecoded();
@@ -120,6 +150,7 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
       }, {
         onProblem: p => problems.push(p),
         onProgress: bytes => options.onProgress?.(done + Math.min(bytes, size), total, file),
+        onData: options.onData && (chunk => options.onData!(file, chunk)),
       });
     } catch (e) {
       await hashing.catch(() => undefined);
@@ -162,7 +193,7 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
       await db.run(`INSERT INTO ${PCAP}.captures VALUES (${id}, ${literal(resolve(file))}, ${literal(sha256)}, ${literal(print)},
         ${size}, ${info.gzip}, ${literal(info.format)}, [${info.linkTypes.join(', ')}]::USMALLINT[], ${info.nanosecond},
         ${info.littleEndian}, ${info.snaplen}, ${info.headerLength}, ${ts(segments.firstMicros)}, ${ts(segments.lastMicros)},
-        ${segments.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[],
+        ${segments.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[], NULL,
         [${info.interfaces.map(i => `{link_type: ${i.linkType}, snaplen: ${i.snaplen}, tsresol: ${i.tsresol}, tsoffset: ${i.tsoffset}}`).join(', ')}],
         [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now())`);
       summary.flows += batch.numRows;

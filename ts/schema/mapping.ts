@@ -3,6 +3,7 @@
 // ingestion and the plugin use this table; nothing else knows the types.
 import * as arrow from 'apache-arrow';
 import { ZeekScalar, ZeekType } from './zeek-type';
+import { ident, literal } from '../duckdb/sql-text';
 
 export interface ScalarMapping {
   /** Column type in DuckDB tables. */
@@ -97,12 +98,4 @@ export function isText(scalar: ZeekScalar): boolean {
   return SCALARS[scalar].duckdb === 'VARCHAR';
 }
 
-/** Quotes an identifier for DuckDB SQL. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Quotes a string literal for DuckDB SQL. */
-export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+export { ident, literal };

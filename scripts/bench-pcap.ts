@@ -1,0 +1,172 @@
+// Packet index benchmark, against tcpdump in the same run, on captures built
+// from the corpus (scripts/build-big-capture.ts) at each size asked for:
+//  - index throughput: `zeek-arrow index` next to `tcpdump -r f -w /dev/null`;
+//  - index size ÷ capture size;
+//  - one session's extraction: extractSessions() inside the process, the whole
+//    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`.
+// The session comes from conn.log of a Zeek run over the capture when Zeek is
+// here (Community ID logged), else from the index alone (--community-id).
+//
+//   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--dir D] [--runs N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { Database } from '../ts/duckdb/database';
+import { extractSessions } from '../ts/pcap/extract';
+import { readCapture } from '../ts/pcap/capture-reader';
+import { findZeek } from '../ts/zeek/find-zeek';
+import { buildBigCapture, parseSize } from './build-big-capture';
+
+const REPO = resolve(__dirname, '..', '..');
+const CLI = join(REPO, 'bin', 'zeek-arrow.js');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Empties the page cache (root only), so a read comes from the disk as a capture store's would; false when not allowed. */
+function dropCaches(): boolean {
+  try {
+    execFileSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Seconds a command takes (it must succeed). */
+function time(command: string, args: string[], options: { cwd?: string } = {}): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${String(r.stderr).slice(0, 2000)}`);
+  return seconds;
+}
+
+function sql(db: string, query: string): string[][] {
+  const out = execFileSync('node', [CLI, 'sql', '--db', db, query, '--format', 'csv'], { encoding: 'utf8' });
+  return out.trim().split('\n').slice(1).map(l => l.split(','));
+}
+
+async function countPackets(file: string): Promise<number> {
+  let n = 0;
+  await readCapture(file, () => { n++; });
+  return n;
+}
+
+interface Session { select: string[]; filter: string; label: string }
+
+/** A TCP session from the middle of the capture: by uid from Zeek's conn.log, or by Community ID from the index. */
+function chooseSession(db: string, dir: string, capture: string): Session {
+  const zeek = findZeek();
+  if (zeek) {
+    const logs = join(dir, `zeek-${basename(capture, '.pcap')}`);
+    if (!existsSync(join(logs, 'conn.log'))) {
+      rmSync(logs, { recursive: true, force: true });
+      mkdirSync(logs, { recursive: true });
+      process.stdout.write(`  running Zeek ${zeek.version} over the capture for its conn.log ...\n`);
+      time(zeek.zeek, ['-r', capture, 'policy/protocols/conn/community-id-logging', 'Log::default_writer=Log::WRITER_ASCII'], { cwd: logs });
+    }
+    execFileSync('node', [CLI, 'ingest', join(logs, 'conn.log'), '--db', db, '--quiet']);
+    const [[uid, a, p, b, q]] = sql(db, `SELECT uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p FROM conn
+      WHERE proto = 'tcp' AND orig_pkts + resp_pkts BETWEEN 20 AND 2000
+      ORDER BY ts LIMIT 1 OFFSET (SELECT count(*) // 2 FROM conn WHERE proto = 'tcp' AND orig_pkts + resp_pkts BETWEEN 20 AND 2000)`);
+    return { select: ['--uid', uid], filter: `tcp and host ${a} and host ${b} and port ${p} and port ${q}`, label: `conn ${uid}` };
+  }
+  process.stdout.write('  no Zeek here: the session is chosen from the index by Community ID\n');
+  const [[id, a, p, b, q]] = sql(db, `SELECT community_id, a_addr, a_port, b_addr, b_port FROM pcap.flow_packets
+    WHERE proto = 6 AND packets BETWEEN 20 AND 2000 ORDER BY first_ts
+    LIMIT 1 OFFSET (SELECT count(*) // 2 FROM pcap.flow_packets WHERE proto = 6 AND packets BETWEEN 20 AND 2000)`);
+  return { select: ['--community-id', id], filter: `tcp and host ${a} and host ${b} and port ${p} and port ${q}`, label: `flow ${id}` };
+}
+
+async function benchSize(size: number, dir: string, runs: number): Promise<string[]> {
+  const capture = join(dir, `big-${size}.pcap`);
+  if (!existsSync(capture) || statSync(capture).size < size) {
+    process.stdout.write(`building ${capture} ...\n`);
+    const built = await buildBigCapture(capture, size);
+    process.stdout.write(`  ${built.packets} packets, ${built.rounds} rounds of the corpus\n`);
+  }
+  const bytes = statSync(capture).size;
+  const mb = bytes / 1e6;
+  process.stdout.write(`\n${capture}: ${mb.toFixed(0)} MB\n`);
+  const db = join(dir, `index-${size}.duckdb`);
+  const index = () => {
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
+    return time('node', [CLI, 'index', capture, '--db', db, '--quiet', '--no-progress']);
+  };
+  const tcpdump = () => time('tcpdump', ['-r', capture, '-w', '/dev/null']);
+  // From the disk (page cache emptied before each), and from the page cache (the file read just before).
+  const cold = { tcpdump: [] as number[], index: [] as number[] };
+  const warm = { tcpdump: [] as number[], index: [] as number[] };
+  const canDrop = dropCaches();
+  for (let run = 0; run < runs; run++) {
+    if (canDrop) {
+      dropCaches();
+      cold.tcpdump.push(tcpdump());
+      dropCaches();
+      cold.index.push(index());
+    }
+    execFileSync('cat', [capture], { stdio: ['ignore', 'ignore', 'ignore'] });
+    warm.tcpdump.push(tcpdump());
+    warm.index.push(index());
+    process.stdout.write(`  run ${run + 1}: ${canDrop ? `from disk: tcpdump ${cold.tcpdump[run].toFixed(2)} s, index ${cold.index[run].toFixed(2)} s; ` : ''}` +
+      `from page cache: tcpdump ${warm.tcpdump[run].toFixed(2)} s, index ${warm.index[run].toFixed(2)} s\n`);
+  }
+  const indexBytes = statSync(db).size;
+  const [[flows, packets]] = sql(db, 'SELECT count(*), sum(packets) FROM pcap.flow_packets');
+
+  const session = chooseSession(db, dir, capture);
+  const out = join(dir, 'session.pcap');
+  const handle = await Database.open(db, { access_mode: 'read_only' });
+  const inside: number[] = [];
+  let extracted = 0;
+  try {
+    const selection = session.select[0] === '--uid' ? { uids: [session.select[1]] } : { communityIds: [session.select[1]] };
+    for (let run = 0; run < Math.max(runs, 5); run++) {
+      const start = process.hrtime.bigint();
+      extracted = (await extractSessions(handle, selection, out)).packets;
+      inside.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  } finally {
+    handle.close();
+  }
+  const command: number[] = [];
+  const scan: number[] = [];
+  const peerOut = join(dir, 'session-tcpdump.pcap');
+  for (let run = 0; run < runs; run++) {
+    command.push(time('node', [CLI, 'extract', '--db', db, ...session.select, '-w', out]));
+    scan.push(time('tcpdump', ['-r', capture, '-w', peerOut, session.filter]));
+  }
+  const peerPackets = await countPackets(peerOut);
+  const rate = (t: number[]) => mb / median(t);
+  const indexLine = (label: string, t: { tcpdump: number[]; index: number[] }) =>
+    `  index ${label}: zeek-arrow ${rate(t.index).toFixed(0)} MB/s, tcpdump -w /dev/null ${rate(t.tcpdump).toFixed(0)} MB/s, ` +
+    `ratio ${(rate(t.index) / rate(t.tcpdump)).toFixed(2)} (target >= 0.5)`;
+  return [
+    `${mb.toFixed(0)} MB capture, ${packets} packets in ${flows} flows (median of ${runs} runs):`,
+    canDrop ? indexLine('from disk', cold) : '  index from disk: not measured (emptying the page cache needs root)',
+    indexLine('from page cache', warm),
+    `  index size: ${(indexBytes / 1e6).toFixed(1)} MB = ${(100 * indexBytes / bytes).toFixed(2)}% of the capture (target <= 2%)`,
+    `  extract ${session.label} (${extracted} packets): in process ${median(inside).toFixed(1)} ms (target < 100 ms), ` +
+      `command ${(median(command) * 1000).toFixed(0)} ms, tcpdump '${session.filter}' ${(median(scan) * 1000).toFixed(0)} ms ` +
+      `(${peerPackets} packets), command ÷ tcpdump ${(median(command) / median(scan)).toFixed(2)}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const options = new Command('bench-pcap')
+    .option('--sizes <sizes>', 'capture sizes, comma-separated (K, M, G suffixes)', '512M,2G')
+    .option('--dir <dir>', 'where captures and databases go', join(tmpdir(), 'zeek-arrow-bench-pcap'))
+    .option('--runs <n>', 'runs of each timing (the median is reported)', v => Number(v), 3)
+    .parse().opts<{ sizes: string; dir: string; runs: number }>();
+  mkdirSync(options.dir, { recursive: true });
+  if (spawnSync('tcpdump', ['--version']).status !== 0) throw new Error('tcpdump is needed as the peer (apt-get install tcpdump)');
+  const report: string[] = [];
+  for (const size of options.sizes.split(',').map(parseSize)) report.push(...await benchSize(size, options.dir, options.runs));
+  process.stdout.write(`\n${report.join('\n')}\n`);
+}
+
+main().catch(e => { process.stderr.write(`bench-pcap: ${(e as Error).message}\n`); process.exitCode = 1; });

@@ -1,0 +1,164 @@
+// Builds a large Ethernet pcap from the corpus traces, for the benchmarks: the
+// traces are replayed in rounds, each round later in time and with its own
+// addresses, so every round's sessions are new sessions to Zeek and to the
+// index. Checksums are kept valid (RFC 1624 incremental updates).
+//
+//   node dist/scripts/build-big-capture.js --size 512M -o big.pcap
+import { createWriteStream, readdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { readCapture } from '../ts/pcap/capture-reader';
+import { decodePacket } from '../ts/pcap/decode';
+import { DecodedPacket, LINKTYPE } from '../ts/pcap/types';
+
+const REPO = resolve(__dirname, '..', '..');
+const CORPUS_PCAPS = resolve(REPO, '..', 'shared', 'corpus', 'pcaps');
+/** Longer silences are cut to this (µs): still past Zeek's TCP inactivity timeout (5 min), so conns split alike. */
+const MAX_GAP = 301e6;
+/** Traces left out: packets that are noise once replayed (the corrupt MPLS trace is mostly garbage). */
+const LEFT_OUT = new Set(['trunc__mpls-6in6-broken.pcap.gz']);
+
+interface Packet { micros: number; data: Buffer; origlen: number }
+
+/** Every Ethernet trace of the corpus, its packets' times made relative and long silences cut. */
+async function corpusPackets(): Promise<Packet[][]> {
+  const traces: Packet[][] = [];
+  for (const name of readdirSync(CORPUS_PCAPS).filter(n => n !== 'MANIFEST.tsv' && !LEFT_OUT.has(n)).sort()) {
+    const packets: Packet[] = [];
+    let ethernet = true;
+    let previous: number | undefined;
+    let clock = 0;
+    await readCapture(join(CORPUS_PCAPS, name), record => {
+      if (record.linkType !== LINKTYPE.ETHERNET) { ethernet = false; return; }
+      const gap = previous === undefined ? 0 : record.micros - previous;
+      previous = record.micros;
+      clock += Math.min(Math.max(gap, 0), MAX_GAP);
+      packets.push({ micros: clock, data: Buffer.from(record.data), origlen: record.origlen });
+    });
+    if (ethernet && packets.length) traces.push(packets);
+  }
+  return traces;
+}
+
+/** A checksum after a 16-bit word it covers changed from `was` to `now` (RFC 1624, eqn 3); `swap`: the word sits at an odd offset. */
+function adjusted(checksum: number, was: number, now: number, swap: boolean): number {
+  if (swap) { was = ((was & 255) << 8) | (was >> 8); now = ((now & 255) << 8) | (now >> 8); }
+  let sum = (~checksum & 0xffff) + (~was & 0xffff) + now;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+const TCP = 6;
+const UDP = 17;
+const ICMP6 = 58;
+
+/** Where a transport's checksum sits (-1: none, not captured, or UDP's "no checksum"). */
+function checksumOffset(data: Buffer, proto: number, transport: number): number {
+  if (transport < 0) return -1;
+  const at = proto === TCP ? transport + 16 : proto === UDP ? transport + 6 : proto === ICMP6 ? transport + 2 : -1;
+  if (at < 0 || at + 2 > data.length) return -1;
+  return proto === UDP && data.readUInt16BE(at) === 0 ? -1 : at;
+}
+
+/**
+ * Moves every address of a packet by `shift` (added to one 16-bit word of it), in all IP layers, keeping the
+ * checksums right: IPv4 headers, transports whose pseudo-header holds the address, and the outer transports
+ * of a tunnel, whose payload holds every byte changed inside it.
+ */
+function shiftAddresses(data: Buffer, decoded: DecodedPacket, shift: number): void {
+  const transports = decoded.layers.slice(0, decoded.count).map(layer => ({
+    start: layer.transportOffset,
+    checksum: layer.hasTransport ? checksumOffset(data, layer.proto, layer.transportOffset) : -1,
+  }));
+  // Sets a word of layer `depth`; every enclosing transport's checksum follows.
+  const setWord = (at: number, now: number, depth: number): void => {
+    if (at < 0 || at + 2 > data.length) return;
+    const was = data.readUInt16BE(at);
+    if (was === now) return;
+    data.writeUInt16BE(now, at);
+    for (let j = depth - 1; j >= 0; j--) {
+      const outer = transports[j];
+      if (outer.checksum < 0 || at < outer.start) continue;
+      setWord(outer.checksum, adjusted(data.readUInt16BE(outer.checksum), was, now, (at - outer.start) % 2 !== 0), j);
+    }
+  };
+  for (let d = 0; d < decoded.count; d++) {
+    const layer = decoded.layers[d];
+    const ip = layer.ipOffset;
+    for (const at of layer.ipVersion === 4 ? [ip + 14, ip + 18] : [ip + 12, ip + 28]) {
+      if (at + 2 > data.length) continue;
+      const was = data.readUInt16BE(at);
+      const now = (was + shift) & 0xffff;
+      setWord(at, now, d);
+      if (layer.ipVersion === 4 && ip + 12 <= data.length) setWord(ip + 10, adjusted(data.readUInt16BE(ip + 10), was, now, false), d);
+      const own = transports[d].checksum;
+      if (own >= 0) setWord(own, adjusted(data.readUInt16BE(own), was, now, false), d);
+    }
+  }
+}
+
+function pcapHeader(): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(262144, 16);
+  header.writeUInt32LE(LINKTYPE.ETHERNET, 20);
+  return header;
+}
+
+/** Writes rounds of the corpus until `size` bytes; returns packets and bytes written. */
+export async function buildBigCapture(out: string, size: number): Promise<{ packets: number; bytes: number; rounds: number }> {
+  const traces = await corpusPackets();
+  // Each round plays every trace from its start, interleaved in time; rounds follow each other.
+  const merged = traces.flatMap(t => t).sort((a, b) => a.micros - b.micros);
+  const roundSpan = merged[merged.length - 1].micros + 1e6;
+  const start = Date.UTC(2026, 0, 1) * 1000;
+  const file = createWriteStream(out);
+  const write = async (chunk: Buffer) => { if (!file.write(chunk)) await once(file, 'drain'); };
+  await write(pcapHeader());
+  let bytes = 24;
+  let packets = 0;
+  let round = 0;
+  const decoded: DecodedPacket = { layers: [], count: 0 };
+  for (; bytes < size; round++) {
+    if (round >= 0xffff) throw new Error('too many rounds for distinct addresses');
+    for (const p of merged) {
+      const data = Buffer.from(p.data);
+      decodePacket(data, LINKTYPE.ETHERNET, decoded);
+      shiftAddresses(data, decoded, round);
+      const micros = start + round * roundSpan + p.micros;
+      const record = Buffer.alloc(16);
+      record.writeUInt32LE(Math.floor(micros / 1e6), 0);
+      record.writeUInt32LE(micros % 1e6, 4);
+      record.writeUInt32LE(data.length, 8);
+      record.writeUInt32LE(p.origlen, 12);
+      await write(record);
+      await write(data);
+      bytes += 16 + data.length;
+      packets++;
+    }
+  }
+  file.end();
+  await once(file, 'finish');
+  return { packets, bytes, rounds: round };
+}
+
+/** "512M", "2G", "1000000" to bytes. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a size: '${text}'`);
+  return Math.round(Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G']);
+}
+
+if (require.main === module) {
+  const options = new Command('build-big-capture')
+    .option('--size <size>', 'at least this many bytes (K, M, G suffixes)', '512M')
+    .requiredOption('-o, --out <file>', 'pcap file to write')
+    .parse().opts<{ size: string; out: string }>();
+  buildBigCapture(options.out, parseSize(options.size)).then(r => {
+    process.stdout.write(`${options.out}: ${r.packets} packets, ${r.bytes} bytes, ${r.rounds} rounds of the corpus\n`);
+  }, e => { process.stderr.write(`build-big-capture: ${(e as Error).message}\n`); process.exitCode = 1; });
+}

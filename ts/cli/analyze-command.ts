@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Database } from '../duckdb/database';
+import { mergeLogs } from '../duckdb/merge-logs';
+import { literal } from '../duckdb/sql-text';
+import { listCaptureFiles } from '../pcap/capture-files';
+import { readCapture } from '../pcap/capture-reader';
+import { ensureConnPacketsView } from '../pcap/conn-packets';
+import { PCAP } from '../pcap/index-tables';
+import { IndexSummary, indexCaptures, sortOutCaptures } from '../pcap/indexer';
+import { formatCaptureProblem } from '../pcap/problems';
+import { CaptureInfo, CaptureProblem } from '../pcap/types';
+import { CaptureFeed } from '../zeek/capture-feed';
+import { findZeek } from '../zeek/find-zeek';
+import { pluginBuilt, pluginDir, startZeek } from '../zeek/zeek-process';
+
+interface AnalyzeOptions {
+  db: string;
+  script?: string[];
+  ignoreChecksums?: boolean;
+  quiet?: boolean;
+  progress?: boolean;
+}
+
+interface Start { file: string; info: CaptureInfo; firstMicros: number }
+
+/** A capture's header and first packet's time (a look at its start only). */
+async function startOf(file: string): Promise<Start> {
+  let firstMicros = Infinity;
+  const info = await readCapture(file, r => { firstMicros = r.micros; }, { maxRecords: 1 });
+  return { file, info, firstMicros };
+}
+
+/** Pcaps of one link type, byte order and time unit read as one stream: sessions that cross files stay whole. */
+function oneStream(starts: Start[]): boolean {
+  const [first] = starts;
+  return starts.every(s => s.info.format === 'pcap' && s.info.littleEndian === first.info.littleEndian
+    && s.info.nanosecond === first.info.nanosecond && s.info.linkTypes[0] === first.info.linkTypes[0]);
+}
+
+function zeekFailure(what: string, run: { status: number | null; signal: string | null; stderr: string }): string {
+  const tail = run.stderr.trim().split('\n').slice(-5).join('\n  ');
+  return `Zeek failed on ${what} (${run.signal ? `signal ${run.signal}` : `exit ${run.status}`})${tail ? `:\n  ${tail}` : ''}`;
+}
+
+/**
+ * Zeek over the captures with every log into DuckDB through the Arrow writer,
+ * and the packet index, in one DuckDB file where conn joins its packets at once.
+ * Captures already analyzed are left alone; new pcaps are read once, the same
+ * bytes going to Zeek and to the index.
+ */
+export async function analyzeCommand(paths: string[], options: AnalyzeOptions): Promise<void> {
+  const zeek = findZeek();
+  if (!zeek) throw new Error('no Zeek found (zeek-config on PATH, $ZEEK_HOME, or /opt/zeek): analyze runs Zeek');
+  if (!pluginBuilt()) throw new Error(`the Zeek plugin is not built in ${pluginDir()}: run scripts/setup.sh`);
+  const { files, missing } = await listCaptureFiles(paths);
+  for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
+
+  const dbPath = resolve(options.db);
+  const db = await Database.open(dbPath);
+  const work = mkdtempSync(join(dirname(dbPath), '.zeek-arrow-analyze-'));
+  const problems: CaptureProblem[] = [];
+  const errors: string[] = [];
+  try {
+    const sorted = await sortOutCaptures(db, files);
+    problems.push(...sorted.problems);
+    const reanalyze = sorted.known.filter(k => k.analyzedBy === null);
+    const starts: Start[] = [];
+    for (const { file } of sorted.fresh) {
+      try {
+        starts.push(await startOf(file));
+      } catch (e) {
+        problems.push({ file, offset: 0, severity: 'error', message: (e as Error).message });
+      }
+    }
+    // Zeek sees the captures in the order of their packets' times, whatever their names.
+    starts.sort((a, b) => a.firstMicros - b.firstMicros || (a.file < b.file ? -1 : 1));
+    // Each Zeek run writes its own database; only runs that succeed are added, so a failure leaves no half logs.
+    let runs = 0;
+    const nextLogs = () => join(work, `logs-${runs++}.duckdb`);
+    const succeeded: { logs: string; fingerprints: string[]; captureIds: number[] }[] = [];
+    const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
+      ? new SingleBar({ format: 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
+      : undefined;
+    let summary: IndexSummary | undefined;
+    const progress = (read: number, total: number, file: string) => {
+      if (!bar) return;
+      if (!bar.isActive) bar.start(Math.ceil(total / 1048576), 0, { file });
+      bar.update(Math.floor(read / 1048576), { file });
+    };
+
+    const fingerprintOf = new Map(sorted.fresh.map(f => [f.file, f.fingerprint]));
+    if (starts.length && oneStream(starts)) {
+      const logs = nextLogs();
+      const run = startZeek(zeek, { capture: '-', db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
+      const feed = new CaptureFeed(run.stdin);
+      const littleEndian = starts[0].info.littleEndian;
+      summary = await indexCaptures(db, starts.map(s => s.file), {
+        onData: (file, chunk) => feed.write(file, chunk, littleEndian),
+        onProgress: progress,
+      });
+      await feed.end();
+      const result = await run.done;
+      if (result.status === 0) succeeded.push({ logs, fingerprints: starts.map(s => fingerprintOf.get(s.file)!), captureIds: [] });
+      else errors.push(zeekFailure(`the stream of ${starts.length} captures`, result));
+    } else if (starts.length) {
+      // Link types, byte orders or formats differ: Zeek reads each capture on its own, then they are indexed.
+      for (const { file } of starts) await runOne(file, { fingerprints: [fingerprintOf.get(file)!], captureIds: [] });
+      summary = await indexCaptures(db, starts.map(s => s.file), { onProgress: progress });
+    }
+    // Captures indexed earlier (zeek-arrow index) but never analyzed: Zeek reads them now.
+    for (const { file, captureId } of reanalyze) await runOne(file, { fingerprints: [], captureIds: [captureId] });
+    bar?.stop();
+
+    const added: Record<string, number> = {};
+    for (const run of succeeded) {
+      for (const [log, n] of Object.entries(await mergeLogs(db, run.logs))) added[log] = (added[log] ?? 0) + n;
+      const which = [...run.fingerprints.map(f => `fingerprint = ${literal(f)}`), ...run.captureIds.map(id => `capture_id = ${id}`)];
+      await db.run(`UPDATE ${PCAP}.captures SET analyzed_by = ${literal(`Zeek ${zeek.version}`)} WHERE ${which.join(' OR ')}`);
+    }
+    const analyzed = succeeded.reduce((n, r) => n + r.fingerprints.length + r.captureIds.length, 0);
+    await ensureConnPacketsView(db);
+    problems.push(...(summary?.problems ?? []));
+    for (const p of problems) process.stderr.write(formatCaptureProblem(p) + '\n');
+    for (const e of errors) process.stderr.write(`error: ${e}\n`);
+    if (!options.quiet) {
+      const rows = Object.entries(added).map(([log, n]) => `${log} ${n}`).join(', ');
+      process.stdout.write(`analyzed ${analyzed} captures with Zeek ${zeek.version}: ${rows || 'no log rows'}; ` +
+        `indexed ${summary?.captures ?? 0} (${summary?.packets ?? 0} packets, ${summary?.flows ?? 0} flows); ` +
+        `${sorted.known.length - reanalyze.length} already analyzed\n`);
+    }
+    if (missing.length || errors.length || problems.some(p => p.severity === 'error')) process.exitCode = 1;
+
+    async function runOne(file: string, which: { fingerprints: string[]; captureIds: number[] }): Promise<void> {
+      const logs = nextLogs();
+      const result = await startZeek(zeek!, { capture: resolve(file), db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums }).done;
+      if (result.status === 0) succeeded.push({ logs, ...which });
+      else errors.push(zeekFailure(file, result));
+    }
+  } finally {
+    db.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,66 @@
+// Runs Zeek with zeek-arrow's plugin and the Arrow writer as the default.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { PACKAGE_ROOT } from '../paths';
+import { Zeek } from './find-zeek';
+
+/** The directory of the built Zeek plugin (for ZEEK_PLUGIN_PATH). */
+export function pluginDir(): string {
+  return join(PACKAGE_ROOT, 'build', 'plugin', 'zeek');
+}
+
+export function pluginBuilt(): boolean {
+  return existsSync(join(pluginDir(), '__zeek_plugin__'));
+}
+
+/** A string option's value on Zeek's command line: Zeek quotes it itself, and cannot take a quote or backslash in it. */
+function commandLineString(name: string, text: string): string {
+  if (/["\\\n]/.test(text)) throw new Error(`${name} cannot be ${JSON.stringify(text)} on Zeek's command line (no quotes or backslashes)`);
+  return `${name}=${text}`;
+}
+
+export interface ZeekRunOptions {
+  /** A capture file, or '-' to read one pcap stream from `stdin`. */
+  capture: string;
+  /** The DuckDB file the logs go to. */
+  db: string;
+  /** Zeek's working directory: files other than logs (extracted files, say) land there. */
+  cwd: string;
+  /** More scripts to load. */
+  scripts?: string[];
+  /** Zeek's -C: no checksum checks (captures taken with checksum offload). */
+  ignoreChecksums?: boolean;
+}
+
+export interface ZeekRun {
+  /** Where to write the capture when it is read from stdin. */
+  stdin: Writable;
+  /** Zeek's exit, with what it printed on stderr. */
+  done: Promise<{ status: number | null; signal: string | null; stderr: string }>;
+}
+
+/** Starts Zeek over a capture with Community ID logging and every log into DuckDB through the Arrow writer. */
+export function startZeek(zeek: Zeek, options: ZeekRunOptions): ZeekRun {
+  const args = [
+    ...(options.ignoreChecksums ? ['-C'] : []),
+    '-r', options.capture,
+    'policy/protocols/conn/community-id-logging',
+    ...(options.scripts ?? []),
+    'Log::default_writer=Log::WRITER_ARROW',
+    commandLineString('LogArrow::db_path', options.db),
+  ];
+  const child = spawn(zeek.zeek, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ZEEK_PLUGIN_PATH: [pluginDir(), process.env.ZEEK_PLUGIN_PATH].filter(Boolean).join(':') },
+    stdio: [options.capture === '-' ? 'pipe' : 'ignore', 'inherit', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+  const done = new Promise<{ status: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+  return { stdin: child.stdin ?? new Writable({ write: (_c, _e, cb) => cb() }), done };
+}
