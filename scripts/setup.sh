@@ -13,8 +13,9 @@ export LIBNODE_ROOT="${LIBNODE_ROOT:-$PWD/.libnode}"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-# tcpdump and wireshark-common (capinfos): other readers of the captures we write, for the tests and benchmarks.
-packages=(cmake g++ make pkg-config libuv1-dev libc-ares2 node-acorn node-cjs-module-lexer node-undici tcpdump wireshark-common)
+# tcpdump and wireshark-common (capinfos): other readers of the captures we write, for the tests and benchmarks;
+# time (GNU time): peak memory in the writer benchmark.
+packages=(cmake g++ make pkg-config libuv1-dev libc-ares2 node-acorn node-cjs-module-lexer node-undici tcpdump wireshark-common time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
