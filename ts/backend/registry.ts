@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { SinkKind } from '../sinks';
 import { SinkPool, SinkWriter } from './sink-writer';
 import { WriterBackend } from './writer-backend';
+import { ReaderBackend, ReaderInfo } from './reader-backend';
+import { SourceReader } from '../input/source-reader';
+import { sourceFor } from '../input/sources';
 
 type WriterFactory = (pool: SinkPool) => WriterBackend;
 
@@ -14,23 +17,29 @@ export function registerWriter(name: string, factory: WriterFactory): void {
   writers.set(name, factory);
 }
 
-type WriterClass = new () => WriterBackend;
-
-/** A user's writer: a module whose `writer` export (or default export) is a WriterBackend subclass. */
-function loadWriterModule(path: string): WriterClass {
-  if (!path) throw new Error("sink 'module' needs LogArrow::writer_module (or $config[\"writer_module\"])");
+/** A user's class: a module whose export `name` (or default export) is a subclass of our backend. */
+function loadModuleClass<T>(path: string, name: 'writer' | 'reader'): new () => T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require(path.startsWith('.') ? resolve(path) : path) as Record<string, unknown>;
-  const candidate = loaded.writer ?? loaded.default ?? loaded;
-  if (typeof candidate !== 'function') throw new Error(`${path} exports no writer class (export 'writer' or a default)`);
-  return candidate as WriterClass;
+  const candidate = loaded[name] ?? loaded.default ?? loaded;
+  if (typeof candidate !== 'function') throw new Error(`${path} exports no ${name} class (export '${name}' or a default)`);
+  return candidate as new () => T;
 }
 
 /** The writer a log's options ask for. */
 export function createWriter(config: Record<string, string>, pool: SinkPool): WriterBackend {
   const sink = config.sink || 'duckdb';
-  if (sink === 'module') return new (loadWriterModule(config.writer_module))();
+  if (sink === 'module') {
+    if (!config.writer_module) throw new Error("sink 'module' needs LogArrow::writer_module (or $config[\"writer_module\"])");
+    return new (loadModuleClass<WriterBackend>(config.writer_module, 'writer'))();
+  }
   const factory = writers.get(sink);
   if (!factory) throw new Error(`unknown sink '${sink}' (known: ${[...writers.keys(), 'module'].join(', ')})`);
   return factory(pool);
+}
+
+/** The reader a stream asks for: the user's module (InputArrow::reader_module), else the built-in one for its source. */
+export function createReader(info: ReaderInfo): ReaderBackend {
+  if (info.config.reader_module) return new (loadModuleClass<ReaderBackend>(info.config.reader_module, 'reader'))();
+  return new SourceReader(sourceFor(info.source, info.config));
 }

@@ -8,6 +8,7 @@ import { arrowSchema } from '../schema/arrow-schema';
 import { SinkPool } from '../backend/sink-writer';
 import { createWriter } from '../backend/registry';
 import { WriterBackend, WriterInfo } from '../backend/writer-backend';
+import { ReaderWork, Readers } from './readers';
 
 interface Binding {
   start(dispatch: (work: Work, done: (error: string | null, result?: unknown) => void) => void): void;
@@ -21,6 +22,7 @@ type Work =
   | { kind: 'writer-flush' | 'writer-finish'; writer: number; networkTime: number }
   | { kind: 'writer-rotate'; writer: number; rotatedPath: string; open: number; close: number; terminating: boolean }
   | { kind: 'writer-heartbeat'; writer: number; networkTime: number; currentTime: number }
+  | ReaderWork
   | { kind: 'shutdown' };
 
 interface WriterState {
@@ -50,8 +52,10 @@ export function start(binding: Binding): void {
 
   const pool = new SinkPool();
   const writers = new Map<number, WriterState>();
+  const readers = new Readers();
 
   const handle = async (work: Work): Promise<unknown> => {
+    if ('reader' in work) return readers.handle(work);
     switch (work.kind) {
       case 'writer-init': {
         const { info, fields } = work;
@@ -96,6 +100,7 @@ export function start(binding: Binding): void {
           await Promise.resolve(state.backend.finish(0)).catch(() => undefined);
         }
         await pool.closeAll();
+        await readers.closeAll();
         return null;
       }
     }

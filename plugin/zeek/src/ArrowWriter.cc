@@ -1,13 +1,11 @@
 #include "ArrowWriter.h"
 
 #include <atomic>
-#include <chrono>
 
-#include <zeek/ID.h>
-#include <zeek/Scope.h>
-#include <zeek/Val.h>
+#include <zeek/RunState.h>
 
 #include "NodeRuntime.h"
+#include "ScriptOptions.h"
 
 namespace zeek_arrow {
 
@@ -21,35 +19,10 @@ constexpr int64_t kMaxBatchBytes = 256 << 20;
 // Batches waiting this long (seconds of wall clock) go out at the next heartbeat.
 constexpr double kMaxBatchAge = 1.0;
 
-// Every option of the script module LogArrow, as text: the TypeScript side reads them.
-std::map<std::string, std::string> ScriptOptions() {
-    std::map<std::string, std::string> options;
-    for ( const auto& [name, id] : zeek::detail::global_scope()->Vars() ) {
-        if ( id->ModuleName() != "LogArrow" || ! (id->IsConst() || id->IsOption()) || ! id->GetVal() ) continue;
-        const auto& val = id->GetVal();
-        std::string key = std::string(name).substr(std::string("LogArrow::").size());
-        switch ( val->GetType()->Tag() ) {
-            case zeek::TYPE_STRING: options[key] = val->AsStringVal()->ToStdString(); break;
-            case zeek::TYPE_COUNT: options[key] = std::to_string(val->AsCount()); break;
-            case zeek::TYPE_INT: options[key] = std::to_string(val->AsInt()); break;
-            case zeek::TYPE_BOOL: options[key] = val->AsBool() ? "T" : "F"; break;
-            case zeek::TYPE_DOUBLE:
-            case zeek::TYPE_INTERVAL: options[key] = std::to_string(val->AsDouble()); break;
-            default: break;
-        }
-    }
-    return options;
-}
-
-double WallClock() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 } // namespace
 
 ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions()), id_(next_writer++) {
+    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions("LogArrow")), id_(next_writer++) {
     if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
 }
 
@@ -189,12 +162,17 @@ bool ArrowWriter::DoFinish(double network_time) {
 }
 
 bool ArrowWriter::DoHeartbeat(double network_time, double current_time) {
-    {
+    // Zeek beats every writer once per second of network time: reading a trace, that is thousands of
+    // times a second, so this stays lock-free unless the writer has failed.
+    if ( write_failed_.load(std::memory_order_relaxed) ) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
+        return Failed("was disabled", write_error_);
     }
-    // Rows trickling in (a live capture) still reach the sink within about a second.
-    if ( builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge ) return SendBatch();
+    // Rows trickling in from a live capture (or a trace replayed in real time) still reach the sink
+    // within about a second; reading a trace, full batches are cheaper than many small appends.
+    const bool in_real_time = zeek::run_state::reading_live || zeek::run_state::pseudo_realtime > 0;
+    if ( in_real_time && builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge )
+        return SendBatch();
     return true;
 }
 

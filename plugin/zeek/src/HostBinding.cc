@@ -23,6 +23,10 @@ const char* KindName(Work::Kind kind) {
         case Work::Kind::WriterRotate: return "writer-rotate";
         case Work::Kind::WriterFinish: return "writer-finish";
         case Work::Kind::WriterHeartbeat: return "writer-heartbeat";
+        case Work::Kind::ReaderInit: return "reader-init";
+        case Work::Kind::ReaderUpdate: return "reader-update";
+        case Work::Kind::ReaderHeartbeat: return "reader-heartbeat";
+        case Work::Kind::ReaderClose: return "reader-close";
         case Work::Kind::Shutdown: return "shutdown";
     }
     return "unknown";
@@ -58,9 +62,33 @@ Napi::Object DescribeColumn(Napi::Env env, SealedColumn& column, std::vector<Nap
 Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Napi::ArrayBuffer>>& views) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("kind", KindName(work.kind));
-    o.Set("writer", Napi::Number::New(env, static_cast<double>(work.writer)));
+    const bool reader = work.kind == Work::Kind::ReaderInit || work.kind == Work::Kind::ReaderUpdate ||
+                        work.kind == Work::Kind::ReaderHeartbeat || work.kind == Work::Kind::ReaderClose;
+    o.Set(reader ? "reader" : "writer", Napi::Number::New(env, static_cast<double>(work.writer)));
     o.Set("networkTime", work.network_time);
     switch ( work.kind ) {
+        case Work::Kind::ReaderInit: {
+            Napi::Object info = Napi::Object::New(env);
+            info.Set("source", work.source);
+            info.Set("name", work.stream_name);
+            info.Set("mode", work.mode);
+            Napi::Object config = Napi::Object::New(env);
+            for ( const auto& [k, v] : work.config ) config.Set(k, v);
+            info.Set("config", config);
+            o.Set("info", info);
+            Napi::Array fields = Napi::Array::New(env, work.reader_fields.size());
+            for ( size_t i = 0; i < work.reader_fields.size(); i++ ) {
+                const ReaderField& field = work.reader_fields[i];
+                Napi::Object f = Napi::Object::New(env);
+                f.Set("name", field.name);
+                f.Set("type", field.type);
+                if ( ! field.proto_column.empty() ) f.Set("protoColumn", field.proto_column);
+                f.Set("optional", field.optional);
+                fields.Set(i, f);
+            }
+            o.Set("fields", fields);
+            break;
+        }
         case Work::Kind::WriterInit: {
             Napi::Object info = Napi::Object::New(env);
             info.Set("path", work.path);
@@ -94,6 +122,29 @@ Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Nap
         default: break;
     }
     return o;
+}
+
+// A column JS built, copied into memory the reader thread owns (JS's buffers belong to its GC).
+std::unique_ptr<SealedColumn> CopyColumn(const Napi::Object& desc) {
+    auto column = std::make_unique<SealedColumn>();
+    column->length = desc.Get("length").As<Napi::Number>().Int64Value();
+    column->null_count = desc.Get("nullCount").As<Napi::Number>().Int64Value();
+    if ( desc.Get("offset").As<Napi::Number>().Int64Value() != 0 )
+        throw Napi::Error::New(desc.Env(), "reader batches must not have an offset");
+    Napi::Array buffers = desc.Get("buffers").As<Napi::Array>();
+    for ( uint32_t i = 0; i < buffers.Length(); i++ ) {
+        Buffer buffer;
+        Napi::Value b = buffers.Get(i);
+        if ( b.IsTypedArray() ) {
+            Napi::Uint8Array bytes = b.As<Napi::Uint8Array>();
+            buffer.present = true;
+            buffer.bytes.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+        }
+        column->buffers.push_back(std::move(buffer));
+    }
+    Napi::Array children = desc.Get("children").As<Napi::Array>();
+    for ( uint32_t i = 0; i < children.Length(); i++ ) column->children.push_back(CopyColumn(children.Get(i).As<Napi::Object>()));
+    return column;
 }
 
 std::unique_ptr<SchemaNode> ReadSchema(const Napi::Object& desc, const std::vector<int>& leaves, size_t& next_leaf) {
@@ -131,6 +182,16 @@ Reply ReadReply(const Work& work, const Napi::Value& error, const Napi::Value& r
         reply.batch_rows = r.Get("batchRows").As<Napi::Number>().Int64Value();
         reply.max_pending = r.Get("maxPending").As<Napi::Number>().Int64Value();
     }
+    else if ( work.kind == Work::Kind::ReaderInit || work.kind == Work::Kind::ReaderUpdate ||
+              work.kind == Work::Kind::ReaderHeartbeat ) {
+        Napi::Value rows = r.Get("rows");
+        if ( rows.IsArray() ) {
+            reply.has_rows = true;
+            Napi::Array batches = rows.As<Napi::Array>();
+            for ( uint32_t i = 0; i < batches.Length(); i++ )
+                reply.batches.push_back(CopyColumn(batches.Get(i).As<Napi::Object>()));
+        }
+    }
     else if ( work.kind == Work::Kind::WriterRotate ) {
         if ( r.Get("newName").IsString() ) reply.new_name = r.Get("newName").As<Napi::String>().Utf8Value();
         if ( r.Get("oldName").IsString() ) reply.old_name = r.Get("oldName").As<Napi::String>().Utf8Value();
@@ -157,7 +218,13 @@ void CallJs(napi_env raw_env, napi_value, void*, void* data) {
             if ( ! view.IsEmpty() && view.Value().ByteLength() ) view.Value().Detach();
         }
         views->clear();
-        Reply reply = ReadReply(*owned, error, result);
+        Reply reply;
+        try {
+            reply = ReadReply(*owned, error, result);
+        } catch ( const Napi::Error& e ) {
+            reply.ok = false;
+            reply.error = "TypeScript answered with something unreadable: " + e.Message();
+        }
         if ( owned->on_reply ) owned->on_reply(std::move(reply));
         delete owned;
     };

@@ -1,8 +1,10 @@
 #include "Plugin.h"
 
+#include <zeek/input/Component.h>
 #include <zeek/logging/Component.h>
 #include <zeek/plugin/Manager.h>
 
+#include "ArrowReader.h"
 #include "ArrowWriter.h"
 #include "NodeRuntime.h"
 
@@ -12,10 +14,11 @@ Plugin plugin;
 
 zeek::plugin::Configuration Plugin::Configure() {
     AddComponent(new zeek::logging::Component("Arrow", ArrowWriter::Instantiate));
+    AddComponent(new zeek::input::Component("Arrow", ArrowReader::Instantiate));
     EnableHook(zeek::plugin::HOOK_LOAD_FILE);
     zeek::plugin::Configuration config;
     config.name = "ZeekArrow::Arrow";
-    config.description = "Log writers in TypeScript on embedded Node.js: DuckDB, Parquet, Arrow IPC";
+    config.description = "Log writers and input readers in TypeScript on embedded Node.js: DuckDB, Parquet, Arrow IPC";
     config.version.major = 0;
     config.version.minor = 1;
     config.version.patch = 0;

@@ -50,6 +50,9 @@ struct Reply {
     // writer rotate: the file the log was rotated to (none for a table)
     std::optional<std::string> new_name;
     std::optional<std::string> old_name;
+    // reader init, update and heartbeat: rows in the reader layout (ts/input/reader-layout.ts), if any
+    bool has_rows = false;
+    std::vector<std::unique_ptr<SealedColumn>> batches;
 };
 
 // A reply a Zeek thread waits for.
@@ -68,7 +71,7 @@ public:
         if ( ! cv_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return done_; }) ) {
             Reply late;
             late.ok = false;
-            late.error = "no answer from the TypeScript writer within " + std::to_string(static_cast<int>(timeout)) + " s";
+            late.error = "no answer from TypeScript within " + std::to_string(static_cast<int>(timeout)) + " s";
             return late;
         }
         return std::move(reply_);
@@ -86,11 +89,22 @@ struct LogField {
     std::string type; // as in a log's #types: count, set[string], ...
 };
 
+// A field an input stream asks a reader for.
+struct ReaderField {
+    std::string name;
+    std::string type;        // count, set[string], ...
+    std::string proto_column; // a port's &type_column (Zeek's secondary name)
+    bool optional = false;
+};
+
 struct Work {
-    enum class Kind { WriterInit, WriterWrite, WriterSetBuf, WriterFlush, WriterRotate, WriterFinish, WriterHeartbeat, Shutdown };
+    enum class Kind {
+        WriterInit, WriterWrite, WriterSetBuf, WriterFlush, WriterRotate, WriterFinish, WriterHeartbeat,
+        ReaderInit, ReaderUpdate, ReaderHeartbeat, ReaderClose, Shutdown
+    };
 
     Kind kind = Kind::Shutdown;
-    uint64_t writer = 0;
+    uint64_t writer = 0; // the writer's or the reader's number
 
     // WriterInit
     std::string path;
@@ -99,6 +113,12 @@ struct Work {
     double rotation_base = 0;
     std::map<std::string, std::string> config;
     std::vector<LogField> fields;
+
+    // ReaderInit (config above)
+    std::string source;
+    std::string stream_name;
+    std::string mode; // manual, reread, stream
+    std::vector<ReaderField> reader_fields;
 
     // WriterWrite
     std::unique_ptr<SealedColumn> batch;

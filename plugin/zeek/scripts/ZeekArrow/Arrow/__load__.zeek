@@ -31,6 +31,26 @@ export {
 	const writer_module = "" &redef;
 }
 
+module InputArrow;
+
+export {
+	## The DuckDB database file a query reads (``$source`` is then SQL); also
+	## ``$config["db"]`` per stream. Without it, ``$source`` is a Parquet
+	## (``.parquet``) or Arrow IPC (``.arrow``, ``.arrows``, ``.ipc``, ``.feather``) file.
+	const db = "" &redef;
+
+	## A JavaScript module (absolute path or resolvable by Node) whose export
+	## ``reader`` (or default export) is a ReaderBackend subclass; also
+	## ``$config["reader_module"]`` per stream.
+	const reader_module = "" &redef;
+
+	## How often (wall clock) REREAD and STREAM streams look for changes.
+	const check_interval = 1 sec &redef;
+
+	## How long Zeek's reader thread waits for the TypeScript reader to answer.
+	const reply_timeout = 10 min &redef;
+}
+
 module GLOBAL;
 
 ## Lets ``zeek Log::default_writer=Arrow`` work: the command line is read as

@@ -1,0 +1,131 @@
+#include "ArrowReader.h"
+
+#include <atomic>
+
+#include "NodeRuntime.h"
+#include "ScriptOptions.h"
+
+namespace zeek_arrow {
+
+namespace {
+
+// Names each reader to the TypeScript host (writers are numbered apart).
+std::atomic<uint64_t> next_reader{1};
+
+const char* ModeName(zeek::input::ReaderMode mode) {
+    switch ( mode ) {
+        case zeek::input::MODE_MANUAL: return "manual";
+        case zeek::input::MODE_REREAD: return "reread";
+        case zeek::input::MODE_STREAM: return "stream";
+        default: return "none";
+    }
+}
+
+} // namespace
+
+ArrowReader::ArrowReader(zeek::input::ReaderFrontend* frontend)
+    : zeek::input::ReaderBackend(frontend), options_(ScriptOptions("InputArrow")), id_(next_reader++) {
+    if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
+    if ( auto it = options_.find("check_interval"); it != options_.end() ) check_interval_ = std::stod(it->second);
+}
+
+Reply ArrowReader::Call(std::unique_ptr<Work> work) {
+    work->writer = id_;
+    auto done = std::make_shared<Completion>();
+    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
+    runtime_->Post(std::move(work));
+    return done->Wait(reply_timeout_);
+}
+
+bool ArrowReader::Failed(const std::string& error) {
+    Error(Fmt("Arrow reader for '%s' (source '%s'): %s", Info().name, Info().source, error.c_str()));
+    return false;
+}
+
+bool ArrowReader::DoInit(const ReaderInfo& info, int num_fields, const zeek::threading::Field* const* fields) {
+    std::string error;
+    runtime_ = NodeRuntime::Get(&error);
+    if ( ! runtime_ ) return Failed("cannot start: " + error);
+
+    auto work = std::make_unique<Work>();
+    work->kind = Work::Kind::ReaderInit;
+    work->source = info.source;
+    work->stream_name = info.name;
+    work->mode = ModeName(info.mode);
+    work->config = options_;
+    for ( const auto& [k, v] : info.config ) work->config[k] = v; // the stream's $config wins
+    for ( int i = 0; i < num_fields; i++ ) {
+        ReaderField field;
+        field.name = fields[i]->name;
+        field.type = fields[i]->TypeName();
+        if ( fields[i]->secondary_name ) field.proto_column = fields[i]->secondary_name;
+        field.optional = fields[i]->optional;
+        work->reader_fields.push_back(std::move(field));
+    }
+    rows_ = std::make_unique<RowValues>(this, num_fields, fields);
+
+    // Like Zeek's ASCII reader, the source is read once at the start, in every mode.
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed(reply.error);
+    last_check_ = WallClock();
+    return Deliver(reply);
+}
+
+bool ArrowReader::Deliver(const Reply& reply) {
+    if ( ! reply.has_rows ) return true;
+    const bool stream = Info().mode == zeek::input::MODE_STREAM;
+    int64_t offset = 0; // row number within this delivery, for messages
+    for ( const auto& batch : reply.batches ) {
+        std::string error;
+        if ( ! rows_->Check(*batch, &error) ) return Failed(error);
+        for ( int64_t row = 0; row < batch->length; row++ ) {
+            zeek::threading::Value** vals = rows_->Row(*batch, row, &error);
+            if ( ! vals ) {
+                // Like a bad line for the ASCII reader: the row is skipped, the rest still arrives.
+                Warning(Fmt("Arrow reader for '%s' (source '%s'): row %lld: %s; row skipped", Info().name,
+                            Info().source, static_cast<long long>(offset + row + 1), error.c_str()));
+                continue;
+            }
+            if ( stream ) Put(vals);
+            else SendEntry(vals);
+        }
+        offset += batch->length;
+    }
+    if ( stream ) EndOfData();
+    else EndCurrentSend();
+    return true;
+}
+
+bool ArrowReader::DoUpdate() {
+    auto work = std::make_unique<Work>();
+    work->kind = Work::Kind::ReaderUpdate;
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed(reply.error);
+    return Deliver(reply);
+}
+
+bool ArrowReader::DoHeartbeat(double network_time, double current_time) {
+    if ( Info().mode == zeek::input::MODE_MANUAL ) return true;
+    // Heartbeats come once per second of network time (thousands a second reading a trace): check by the clock.
+    const double now = WallClock();
+    if ( now - last_check_ < check_interval_ ) return true;
+    last_check_ = now;
+    auto work = std::make_unique<Work>();
+    work->kind = Work::Kind::ReaderHeartbeat;
+    work->network_time = network_time;
+    work->current_time = current_time;
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) return Failed(reply.error);
+    return Deliver(reply);
+}
+
+void ArrowReader::DoClose() {
+    if ( closed_ || ! runtime_ ) return;
+    closed_ = true;
+    auto work = std::make_unique<Work>();
+    work->kind = Work::Kind::ReaderClose;
+    Reply reply = Call(std::move(work));
+    if ( ! reply.ok ) Warning(Fmt("Arrow reader for '%s': closing: %s", Info().name, reply.error.c_str()));
+}
+
+} // namespace zeek_arrow
