@@ -1,4 +1,5 @@
-##! Options of the Arrow log writer. Each is also a per-filter ``$config`` key
+##! Options of the Arrow log writer (LogArrow) and input reader (InputArrow). Each
+##! is also a ``$config`` key (per log filter, or per input stream)
 ##! of the same name (``$config=table(["sink"] = "parquet")``).
 
 module LogArrow;
