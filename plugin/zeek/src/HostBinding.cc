@@ -59,6 +59,13 @@ Napi::Object DescribeColumn(Napi::Env env, SealedColumn& column, std::vector<Nap
     return o;
 }
 
+// The options and $config entries a writer or reader gets, as a JS object.
+Napi::Object ConfigObject(Napi::Env env, const std::map<std::string, std::string>& config) {
+    Napi::Object o = Napi::Object::New(env);
+    for ( const auto& [k, v] : config ) o.Set(k, v);
+    return o;
+}
+
 Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Napi::ArrayBuffer>>& views) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("kind", KindName(work.kind));
@@ -72,9 +79,7 @@ Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Nap
             info.Set("source", work.source);
             info.Set("name", work.stream_name);
             info.Set("mode", work.mode);
-            Napi::Object config = Napi::Object::New(env);
-            for ( const auto& [k, v] : work.config ) config.Set(k, v);
-            info.Set("config", config);
+            info.Set("config", ConfigObject(env, work.config));
             o.Set("info", info);
             Napi::Array fields = Napi::Array::New(env, work.reader_fields.size());
             for ( size_t i = 0; i < work.reader_fields.size(); i++ ) {
@@ -96,9 +101,7 @@ Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Nap
             info.Set("rotationInterval", work.rotation_interval);
             info.Set("rotationBase", work.rotation_base);
             info.Set("networkTime", work.network_time);
-            Napi::Object config = Napi::Object::New(env);
-            for ( const auto& [k, v] : work.config ) config.Set(k, v);
-            info.Set("config", config);
+            info.Set("config", ConfigObject(env, work.config));
             o.Set("info", info);
             Napi::Array fields = Napi::Array::New(env, work.fields.size());
             for ( size_t i = 0; i < work.fields.size(); i++ ) {
