@@ -26,12 +26,21 @@ export class DuckDBSink implements Sink {
   async openLog(schema: LogSchema): Promise<LogWriter> {
     const table = await this.tables.ensure(schema);
     const target = arrowSchema(table);
-    const appender = new ArrowAppender(this.db.connection, this.tables.tableOf(schema.path), target);
+    // A connection of its own: a connection runs one thing at a time, and other logs' SQL
+    // (creating their tables) runs on Node's thread pool while this appender works on the main thread.
+    const own = await this.db.fork();
+    const appender = new ArrowAppender(own.connection, this.tables.tableOf(schema.path), target);
     return {
       write: async (batch: arrow.RecordBatch) => { appender.append(conformBatch(batch, target)); },
       flush: async () => appender.flush(),
       rotate: async () => { appender.flush(); return undefined; },
-      close: async () => appender.close(),
+      close: async () => {
+        try {
+          appender.close();
+        } finally {
+          own.close();
+        }
+      },
     };
   }
 
