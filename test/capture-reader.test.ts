@@ -5,23 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { ReadOptions, readCapture } from '../ts/pcap/capture-reader';
-import { CaptureInfo, CaptureProblem } from '../ts/pcap/types';
+import { CaptureInfo, CaptureProblem, CaptureRecord } from '../ts/pcap/types';
 import { corpusPath } from './helpers/corpus';
 import { MANIFEST_LINK_TYPES, readManifest } from './helpers/captures';
 import { block, endOfOptions, epb, idb, int64, obsoletePb, option, pcapHeader, pcapRecord, shb, spb, u16, u32 } from './helpers/capture-files';
 
 /** A record as the reader gave it, copied (the reader reuses its object and buffer). */
-interface Rec {
-  offset: number;
-  recordLength: number;
-  micros: number;
-  nanos: number;
-  caplen: number;
-  origlen: number;
-  linkType: number;
-  interfaceId: number;
-  data: Buffer;
-}
+type Rec = Omit<CaptureRecord, 'data'> & { data: Buffer };
 
 interface Read {
   info: CaptureInfo;

@@ -13,31 +13,21 @@ const NUMBER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIM
 const TIMESTAMP = /^TIMESTAMP( WITH TIME ZONE|_S|_MS|_NS)?$/;
 const micros = (sql: string) => `CAST(round(${sql} * 1000000) AS BIGINT)`;
 
-/** The DuckDB type of a Zeek scalar in the reader layout. */
-function layoutSql(scalar: ZeekScalar): string {
+/** A Zeek scalar in the reader layout: its DuckDB type, and the Arrow type DuckDB exports that as. */
+function layoutOf(scalar: ZeekScalar): { sql: string; arrow: () => arrow.DataType } {
   switch (scalar) {
-    case 'bool': return 'BOOLEAN';
-    case 'int': case 'time': case 'interval': return 'BIGINT';
-    case 'count': return 'UBIGINT';
-    case 'double': return 'DOUBLE';
-    default: return 'VARCHAR';
-  }
-}
-
-function layoutScalar(scalar: ZeekScalar): arrow.DataType {
-  switch (scalar) {
-    case 'bool': return new arrow.Bool();
-    case 'int': case 'time': case 'interval': return new arrow.Int64();
-    case 'count': return new arrow.Uint64();
-    case 'double': return new arrow.Float64();
-    default: return new arrow.Utf8();
+    case 'bool': return { sql: 'BOOLEAN', arrow: () => new arrow.Bool() };
+    case 'int': case 'time': case 'interval': return { sql: 'BIGINT', arrow: () => new arrow.Int64() };
+    case 'count': return { sql: 'UBIGINT', arrow: () => new arrow.Uint64() };
+    case 'double': return { sql: 'DOUBLE', arrow: () => new arrow.Float64() };
+    default: return { sql: 'VARCHAR', arrow: () => new arrow.Utf8() };
   }
 }
 
 /** The Arrow type a field's column has in the reader layout. */
 export function layoutType(type: ZeekType): arrow.DataType {
-  if (type.kind === 'scalar') return layoutScalar(type.name);
-  return new arrow.List(new arrow.Field('item', layoutScalar(type.element), true));
+  if (type.kind === 'scalar') return layoutOf(type.name).arrow();
+  return new arrow.List(new arrow.Field('item', layoutOf(type.element).arrow(), true));
 }
 
 /** SQL giving a scalar in the layout from a source value of DuckDB type `source`, or undefined if it cannot. */
@@ -81,7 +71,7 @@ export function layoutSqlFor(sql: string, source: string, field: ReaderField, pr
 
 /** The DuckDB type of a field's column in the reader layout. */
 export function layoutSqlType(type: ZeekType): string {
-  return type.kind === 'scalar' ? layoutSql(type.name) : `${layoutSql(type.element)}[]`;
+  return type.kind === 'scalar' ? layoutOf(type.name).sql : `${layoutOf(type.element).sql}[]`;
 }
 
 /** Where a field's value is in a relation: a column of its name, or a struct's field (`id.orig_h`). */

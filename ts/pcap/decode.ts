@@ -384,25 +384,14 @@ function addLayer(d: Uint8Array, ipVersion: 4 | 6, ipOffset: number, srcAt: numb
   }
   out.count++;
   layer.ipVersion = ipVersion;
-  if (ipVersion === 4) {
-    const src = layer.src4;
-    const dst = layer.dst4;
-    for (let i = 0; i < 4; i++) {
-      src[i] = d[srcAt + i];
-      dst[i] = d[dstAt + i];
-    }
-    layer.src = src;
-    layer.dst = dst;
-  } else {
-    const src = layer.src6;
-    const dst = layer.dst6;
-    for (let i = 0; i < 16; i++) {
-      src[i] = d[srcAt + i];
-      dst[i] = d[dstAt + i];
-    }
-    layer.src = src;
-    layer.dst = dst;
+  const src = ipVersion === 4 ? layer.src4 : layer.src6;
+  const dst = ipVersion === 4 ? layer.dst4 : layer.dst6;
+  for (let i = 0; i < src.length; i++) {
+    src[i] = d[srcAt + i];
+    dst[i] = d[dstAt + i];
   }
+  layer.src = src;
+  layer.dst = dst;
   layer.proto = proto;
   layer.srcPort = 0;
   layer.dstPort = 0;
