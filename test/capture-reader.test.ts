@@ -11,7 +11,7 @@ import { MANIFEST_LINK_TYPES, readManifest } from './helpers/captures';
 import { block, endOfOptions, epb, idb, int64, obsoletePb, option, pcapHeader, pcapRecord, shb, spb, u16, u32 } from './helpers/capture-files';
 
 /** A record as the reader gave it, copied (the reader reuses its object and buffer). */
-type Rec = Omit<CaptureRecord, 'data'> & { data: Buffer };
+type Rec = Omit<CaptureRecord, 'data' | 'bytes' | 'dataOffset'> & { data: Buffer };
 
 interface Read {
   info: CaptureInfo;
@@ -31,7 +31,7 @@ async function readAll(file: string, options: Partial<ReadOptions> = {}): Promis
   const progress: number[] = [];
   const hash = createHash('sha256');
   let dataBytes = 0;
-  const info = await readCapture(file, r => records.push({ ...r, data: Buffer.from(r.data) }), {
+  const info = await readCapture(file, ({ bytes, dataOffset, ...r }) => records.push({ ...r, data: Buffer.from(bytes.subarray(dataOffset, dataOffset + r.caplen)) }), {
     ...options,
     onInfo: i => infoCalls.push({ info: structuredClone(i), recordsBefore: records.length }),
     onProblem: p => problems.push(p),

@@ -6,6 +6,7 @@ import { readCapture } from '../ts/pcap/capture-reader';
 import { decodePacket } from '../ts/pcap/decode';
 import { DecodedPacket, LINKTYPE } from '../ts/pcap/types';
 import { corpusPath } from './helpers/corpus';
+import { readManifest } from './helpers/captures';
 
 // ---- Building packets ----
 
@@ -708,5 +709,40 @@ describe('decodePacket: damaged and unusual traces', () => {
   it('nflog-http.pcap: NFLOG TLVs up to the packet', async () => {
     const flows = await check('nflog-http.pcap', { packets: 13, flows: ['6 10.0.2.15 49762 93.184.216.34 80'], problems: [] });
     assert.equal(flows.length, 1);
+  });
+});
+
+// ---- Decoding in place ----
+
+/** Everything the decoder says about a packet, as text. */
+function decodedText(d: DecodedPacket): string {
+  const layers = d.layers.slice(0, d.count).map(l => [l.ipVersion, renderAddress(l.src), renderAddress(l.dst), l.proto, l.srcPort,
+    l.dstPort, l.hasTransport, l.fragment ? `${l.fragment.id}/${l.fragment.offset}/${l.fragment.more}` : '-', l.ipOffset, l.transportOffset].join(' '));
+  return `${layers.join(' | ')} ! ${d.problem ?? ''}`;
+}
+
+describe('decodePacket: a packet in place in the reader\'s buffer', () => {
+  it('decodes as its own copy does, for every packet of every corpus trace, reading nothing outside it', async () => {
+    const decoded: DecodedPacket = { layers: [], count: 0 };
+    let packets = 0;
+    let expected = 0;
+    const differ: string[] = [];
+    for (const row of readManifest(corpusPath('pcaps', 'MANIFEST.tsv'))) {
+      if (row.packets) expected += Number(row.packets);
+      await readCapture(corpusPath('pcaps', row.file), r => {
+        packets++;
+        const copy = Uint8Array.from(r.data);
+        const own = decodedText(decodePacket(copy, r.linkType, decoded));
+        const inPlace = decodedText(decodePacket(r.bytes, r.linkType, decoded, r.dataOffset, r.dataOffset + r.caplen));
+        // The same bytes between 0xff and 0x00 fill: a read past either end would change what is decoded.
+        const framed = new Uint8Array(copy.length + 128).fill(0xff);
+        framed.fill(0, 64 + copy.length);
+        framed.set(copy, 64);
+        const inFrame = decodedText(decodePacket(framed, r.linkType, decoded, 64, 64 + copy.length));
+        if ((inPlace !== own || inFrame !== own) && differ.length < 5) differ.push(`${row.file} @${r.offset}: ${own} / ${inPlace} / ${inFrame}`);
+      }, { onProblem: () => undefined });
+    }
+    assert.deepEqual(differ, []);
+    assert.equal(packets, expected, 'every packet the manifests count');
   });
 });

@@ -113,6 +113,31 @@ describe('zeek-arrow index over the corpus', () => {
   });
 });
 
+describe('zeek-arrow index on several threads', () => {
+  it('one capture at a time or four at once: the same rows, capture ids in the order the files were given', async () => {
+    const files = (await listCaptureFiles([corpusPath('pcaps')])).files;
+    const dump = async (jobs: number) => {
+      const db = await Database.open(':memory:');
+      try {
+        const summary = await indexCaptures(db, files, { jobs });
+        const captures = await db.all(`SELECT * EXCLUDE (indexed_at) FROM pcap.captures ORDER BY capture_id`);
+        const flows = await db.all(`SELECT md5(string_agg(flow_packets::VARCHAR, '|' ORDER BY capture_id, community_id, first_ts)) AS h,
+          count(*) AS n FROM pcap.flow_packets`);
+        assert.equal(captures.length, summary.captures);
+        assert.equal(Number(flows[0].n), summary.flows);
+        return { problems: summary.problems.map(problemText), captures: JSON.stringify(captures, (_, v) => typeof v === 'bigint' ? String(v) : v), flows };
+      } finally {
+        db.close();
+      }
+    };
+    const one = await dump(1);
+    const four = await dump(4);
+    assert.deepEqual(four, one);
+    assert.ok(Number(one.flows[0].n) > 800, 'the corpus has flows');
+    assert.match(one.captures, new RegExp(`^\\[\\{"capture_id":1,"path":"${files[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  });
+});
+
 describe('zeek-arrow index with damaged files among good ones', () => {
   let dir: string;
   let db: Database;

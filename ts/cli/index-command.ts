@@ -6,7 +6,7 @@ import { formatCaptureProblem } from '../pcap/problems';
 
 const MiB = 1 << 20;
 
-export async function indexCommand(paths: string[], options: { db: string; quiet?: boolean; progress?: boolean }): Promise<void> {
+export async function indexCommand(paths: string[], options: { db: string; quiet?: boolean; progress?: boolean; jobs?: number }): Promise<void> {
   const { files, missing } = await listCaptureFiles(paths);
   for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
   const db = await Database.open(options.db);
@@ -17,6 +17,7 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
   try {
     let started = false;
     const summary = await indexCaptures(db, files, {
+      jobs: options.jobs,
       onProgress: (read, total, file) => {
         if (!bar) return;
         if (!started) { bar.start(Math.ceil(total / MiB), 0, { file }); started = true; }

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import type * as Ingest from './ingest-command';
 import type * as Sql from './sql-command';
@@ -16,6 +16,12 @@ const pluginPathCommand: typeof PluginPath.pluginPathCommand = () => (require('.
 const indexCommand: typeof Index.indexCommand = (...a) => (require('./index-command') as typeof Index).indexCommand(...a);
 const extractCommand: typeof Extract.extractCommand = (...a) => (require('./extract-command') as typeof Extract).extractCommand(...a);
 const analyzeCommand: typeof Analyze.analyzeCommand = (...a) => (require('./analyze-command') as typeof Analyze).analyzeCommand(...a);
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('not a whole number above 0');
+  return n;
+}
 
 export function program(): Command {
   const cli = new Command('zeek-arrow')
@@ -63,6 +69,7 @@ export function program(): Command {
     .option('--quiet', 'print only problems')
     .option('--progress', 'show a progress bar (the default on a terminal)')
     .option('--no-progress', 'no progress bar')
+    .option('-j, --jobs <n>', 'captures read at once, each on a thread of its own (default: one per core)', positiveInteger)
     .action(indexCommand);
   cli.command('extract')
     .description('write every packet of the chosen sessions, merged in time order across captures, to one pcap ' +

@@ -58,8 +58,11 @@ function fileSource(handle: FileHandle): Source {
   let ahead: Promise<Buffer> | undefined;
   let pending: Buffer = Buffer.alloc(0);
   let ended = false;
+  // Two chunks in turn: one being parsed, one being read into (reading starts only once the other is used up).
+  const chunks = [Buffer.allocUnsafe(READ_AHEAD), Buffer.allocUnsafe(READ_AHEAD)];
+  let turn = 0;
   const fetch = (): Promise<Buffer> => {
-    const chunk = Buffer.allocUnsafe(READ_AHEAD);
+    const chunk = chunks[turn ^= 1];
     const at = position;
     position += READ_AHEAD;
     return handle.read(chunk, 0, READ_AHEAD, at).then(r => chunk.subarray(0, r.bytesRead));
@@ -128,6 +131,24 @@ function gzipSource(file: string): Source {
   return source;
 }
 
+/** The one record object a reader hands out: its data view is made only when asked for. */
+class ReusedRecord implements CaptureRecord {
+  offset = 0;
+  recordLength = 0;
+  micros = 0;
+  nanos = 0;
+  caplen = 0;
+  origlen = 0;
+  linkType = 0;
+  interfaceId = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  dataOffset = 0;
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.dataOffset, this.dataOffset + this.caplen);
+  }
+}
+
 /** A pcapng interface: its link type, snaplen, and how its timestamps become µs + ns. */
 interface Interface {
   linkType: number;
@@ -181,10 +202,7 @@ class Reader {
   private reported = 0;
   private infoSent = false;
   private readonly info: CaptureInfo;
-  private readonly record: CaptureRecord = {
-    offset: 0, recordLength: 0, micros: 0, nanos: 0, caplen: 0, origlen: 0, linkType: 0, interfaceId: 0,
-    data: new Uint8Array(0),
-  };
+  private readonly record = new ReusedRecord();
   /** Records longer than the snaplen: reported once, at the first, with their number. */
   private overSnaplen = 0;
   /** Records handed out so far. */
@@ -351,7 +369,8 @@ class Reader {
         record.recordLength = 16 + caplen;
         record.caplen = caplen;
         record.origlen = view.getUint32(pos + 12, le);
-        record.data = buf.subarray(pos + 16, next);
+        record.bytes = buf;
+        record.dataOffset = pos + 16;
         onRecord(record);
         pos = next;
         if (++this.delivered === this.options.maxRecords) { this.start = pos; return; }
@@ -477,7 +496,8 @@ class Reader {
     record.origlen = origlen;
     record.linkType = iface.linkType;
     record.interfaceId = sectionStart + id;
-    record.data = this.buf.subarray(dataAt, dataAt + caplen);
+    record.bytes = this.buf;
+    record.dataOffset = dataAt;
     this.onRecord(record);
     this.delivered++;
   }

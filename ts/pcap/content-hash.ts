@@ -5,20 +5,24 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 
-/** Hashes files beside the caller's thread. Close it when done. */
+/** Hashes files beside the caller's thread, on one or more threads of its own. Close it when done. */
 export class ContentHasher {
-  private readonly worker = new Worker(__filename);
+  private readonly workers: Worker[];
   private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private next = 0;
 
-  constructor() {
-    this.worker.on('message', ({ id, hex, error }: { id: number; hex?: string; error?: string }) => {
-      const w = this.waiting.get(id)!;
-      this.waiting.delete(id);
-      if (error !== undefined) w.reject(new Error(error));
-      else w.resolve(hex!);
+  constructor(threads = 1) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+      const worker = new Worker(__filename);
+      worker.on('message', ({ id, hex, error }: { id: number; hex?: string; error?: string }) => {
+        const w = this.waiting.get(id)!;
+        this.waiting.delete(id);
+        if (error !== undefined) w.reject(new Error(error));
+        else w.resolve(hex!);
+      });
+      worker.on('error', e => { for (const w of this.waiting.values()) w.reject(e); this.waiting.clear(); });
+      return worker;
     });
-    this.worker.on('error', e => { for (const w of this.waiting.values()) w.reject(e); this.waiting.clear(); });
   }
 
   /** The SHA-256 (hex) of the file's bytes as stored, what `sha256sum` prints. */
@@ -26,12 +30,13 @@ export class ContentHasher {
     return new Promise((resolve, reject) => {
       const id = this.next++;
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, path });
+      // In turn: the files of one run are of a size, and hashing is faster than scanning.
+      this.workers[id % this.workers.length].postMessage({ id, path });
     });
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(this.workers.map(w => w.terminate()));
   }
 }
 

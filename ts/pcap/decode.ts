@@ -74,6 +74,8 @@ let out: DecodedPacket = { layers: [], count: 0 };
 /** Tunnels entered so far (Zeek's encapsulation depth), and the innermost one's kind. */
 let tunnels = 0;
 let lastTunnel = NO_TUNNEL;
+/** Where the packet starts in the bytes given (offsets in layers are from here). */
+let packetStart = 0;
 
 const UNKNOWN_IP_VERSION: string[] = [];
 for (let v = 0; v < 16; v++) UNKNOWN_IP_VERSION.push(`unknown IP version ${v}`);
@@ -83,15 +85,17 @@ for (let v = 0; v < 16; v++) UNKNOWN_IP_VERSION.push(`unknown IP version ${v}`);
  * layers, outer to inner (one per IP header, each with its transport ports), and decoded.problem says why decoding
  * stopped early, if it did. Non-IP packets (ARP, STP, ...) give no layers and no problem. The layer objects (and
  * their address bytes) are reused by the next call: copy what you keep. Layer objects this module did not make
- * are replaced by its own.
+ * are replaced by its own. The packet may be data[start, end) of a larger buffer (the reader's, without a copy):
+ * nothing outside it is read, and layer offsets count from `start`.
  */
-export function decodePacket(data: Uint8Array, linkType: LinkType, decoded: DecodedPacket): DecodedPacket {
+export function decodePacket(data: Uint8Array, linkType: LinkType, decoded: DecodedPacket, start = 0, end = data.length): DecodedPacket {
   out = decoded;
   decoded.count = 0;
   decoded.problem = undefined;
   tunnels = 0;
   lastTunnel = NO_TUNNEL;
-  linkLayer(data, linkType);
+  packetStart = start;
+  linkLayer(data, start, end, linkType);
   return decoded;
 }
 
@@ -109,24 +113,23 @@ function u32(d: Uint8Array, at: number): number {
 
 // ---- Link layers ----
 
-function linkLayer(d: Uint8Array, linkType: number): void {
-  const end = d.length;
+function linkLayer(d: Uint8Array, start: number, end: number, linkType: number): void {
   switch (linkType) {
-    case 0: return loopback(d, end); // NULL
-    case 108: return loopback(d, end); // LOOP
-    case 1: return ethernet(d, 0, end);
-    case 9: return ppp(d, 0, end);
-    case 10: return fddi(d, 0, end);
-    case 50: return pppSerial(d, 0, end);
-    case 105: return ieee80211(d, 0, end);
-    case 113: return linuxSll(d, 0, end);
-    case 127: return radiotap(d, 0, end);
-    case 239: return nflog(d, 0, end);
-    case 276: return linuxSll2(d, 0, end);
+    case 0: return loopback(d, start, end); // NULL
+    case 108: return loopback(d, start, end); // LOOP
+    case 1: return ethernet(d, start, end);
+    case 9: return ppp(d, start, end);
+    case 10: return fddi(d, start, end);
+    case 50: return pppSerial(d, start, end);
+    case 105: return ieee80211(d, start, end);
+    case 113: return linuxSll(d, start, end);
+    case 127: return radiotap(d, start, end);
+    case 239: return nflog(d, start, end);
+    case 276: return linuxSll2(d, start, end);
     // Raw IP (101, which libpcap reads as DLT_RAW: 12, or 14 on OpenBSD; 228 IPv4; 229 IPv6). Zeek's root hands
     // every link type it has no analyzer for to IP (root/main.zeek default_analyzer), which reads the version;
     // here only these, and any other is reported.
-    case 12: case 14: case 101: case 228: case 229: return ip(d, 0, end);
+    case 12: case 14: case 101: case 228: case 229: return ip(d, start, end);
     default: return fail(`unknown link type ${linkType}`);
   }
 }
@@ -136,12 +139,12 @@ function linkLayer(d: Uint8Array, linkType: number): void {
  * null/Null.cc wants more than the 4-byte header and reads the family little-endian; Zeek has no analyzer for LOOP
  * (its root hands it to IP, which fails on the family). Here both, in either byte order.
  */
-function loopback(d: Uint8Array, end: number): void {
-  if (end <= 4) return fail('truncated loopback header');
-  const little = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
-  const big = (d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3];
+function loopback(d: Uint8Array, off: number, end: number): void {
+  if (end - off <= 4) return fail('truncated loopback header');
+  const little = d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24);
+  const big = (d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3];
   // null/main.zeek: AF_INET 2; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD) or 30 (Darwin). Others carry no IP.
-  if (isLoopbackIp(little) || isLoopbackIp(big)) ip(d, 4, end);
+  if (isLoopbackIp(little) || isLoopbackIp(big)) ip(d, off + 4, end);
 }
 
 function isLoopbackIp(family: number): boolean {
@@ -397,7 +400,7 @@ function addLayer(d: Uint8Array, ipVersion: 4 | 6, ipOffset: number, srcAt: numb
   layer.dstPort = 0;
   layer.hasTransport = true;
   layer.fragment = undefined;
-  layer.ipOffset = ipOffset;
+  layer.ipOffset = ipOffset - packetStart;
   layer.transportOffset = -1;
   return layer;
 }
@@ -474,7 +477,7 @@ function ipv6(d: Uint8Array, off: number, end: number): void {
     if (length > end - at) {
       // Zeek ends the chain before a truncated header, whose type then stands as the transport protocol.
       const layer = addLayer(d, 6, off, srcAt, dstAt, next);
-      if (at < end) layer.transportOffset = at;
+      if (at < end) layer.transportOffset = at - packetStart;
       return fail('truncated IPv6 extension header');
     }
     if (next === ROUTING && !finalDestination) {
@@ -534,7 +537,7 @@ function homeAddressOption(d: Uint8Array, at: number, end: number): number {
  */
 function transport(d: Uint8Array, layer: Layer, off: number, end: number, ipEnd: number): void {
   const proto = layer.proto;
-  if (off < end && proto !== NO_NEXT_HEADER) layer.transportOffset = off;
+  if (off < end && proto !== NO_NEXT_HEADER) layer.transportOffset = off - packetStart;
   switch (proto) {
     case TCP:
     case UDP:

@@ -2,7 +2,6 @@
 // read, then written as one row per flow (pcap.flow_packets). Packets go into
 // capture-wide columns with the number of their flow, and are grouped by flow
 // only at the end: a few large arrays, not several small ones per flow.
-import * as arrow from 'apache-arrow';
 import { endianness } from 'node:os';
 import { zeekCommunityId } from './community-id';
 import { renderAddress } from './address';
@@ -133,12 +132,42 @@ function int64Column<T extends BigInt64Array | BigUint64Array>(make: new (n: num
   return out;
 }
 
-/** A string column built in one pass (apache-arrow's vectorFromArray costs ~5 µs a string). */
-function utf8Column(values: string[]): arrow.Data<arrow.Utf8> {
+/** A string column's Arrow buffers, built in one pass (apache-arrow's vectorFromArray costs ~5 µs a string). */
+function utf8Column(values: string[]): Utf8Parts {
   const valueOffsets = new Int32Array(values.length + 1);
   for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i] + Buffer.byteLength(values[i]);
-  const data = Buffer.from(values.join(''));
-  return arrow.makeData({ type: new arrow.Utf8(), length: values.length, nullCount: 0, valueOffsets, data });
+  return { valueOffsets, data: new TextEncoder().encode(values.join('')) };
+}
+
+/** A UTF-8 string column as Arrow lays it out: the strings' bytes and where each starts. */
+export interface Utf8Parts {
+  valueOffsets: Int32Array;
+  data: Uint8Array;
+}
+
+/**
+ * One capture's rows of pcap.flow_packets, column by column (typed arrays only, so they cross threads as they
+ * are): per flow, its endpoints and counts; per packet, grouped by flow (flow f's are [starts[f], starts[f+1])).
+ */
+export interface FlowColumns {
+  flows: number;
+  packets: number;
+  communityId: Utf8Parts;
+  proto: Uint8Array;
+  aAddr: Utf8Parts;
+  aPort: Uint16Array;
+  bAddr: Utf8Parts;
+  bPort: Uint16Array;
+  /** µs, as 64-bit integers. */
+  firstTs: BigInt64Array;
+  lastTs: BigInt64Array;
+  packetCounts: Uint32Array;
+  starts: Int32Array;
+  offsets: BigUint64Array;
+  ts: BigInt64Array;
+  /** A bit per packet, Arrow's boolean layout. */
+  fromA: Uint8Array;
+  fragment: Uint8Array;
 }
 
 /** Collects a capture's packets by flow (one flow per IP layer with a transport, outer to inner). */
@@ -159,7 +188,8 @@ export class FlowSegments {
     const micros = zeekMicros(record);
     if (micros < this.firstMicros) this.firstMicros = micros;
     if (micros > this.lastMicros) this.lastMicros = micros;
-    this.enclosing.length = 0;
+    const enclosing = this.enclosing;
+    let datagrams = 0; // enclosing[0, datagrams) are this packet's (a counter: resetting an array's length is slow)
     for (let i = 0; i < count; i++) {
       const layer = layers[i];
       let datagram: Datagram | undefined;
@@ -175,17 +205,17 @@ export class FlowSegments {
           continue;
         }
         datagram.sawFirst = true;
-        this.enclosing.push(datagram);
+        enclosing[datagrams++] = datagram;
       }
       const flow = this.flowOf(layer);
-      const index = this.addPacket(flow, record.offset, micros, this.tuple.fromA,
-        this.enclosing.length ? FRAGMENT.FIRST : FRAGMENT.NONE);
-      for (const d of this.enclosing) {
-        d.members.push(index);
-        d.flows.push({ flow, fromA: this.tuple.fromA });
+      const index = this.addPacket(flow, record.offset, micros, this.tuple.fromA, datagrams ? FRAGMENT.FIRST : FRAGMENT.NONE);
+      for (let j = 0; j < datagrams; j++) {
+        enclosing[j].members.push(index);
+        enclosing[j].flows.push({ flow, fromA: this.tuple.fromA });
       }
     }
-    for (const d of this.enclosing) {
+    for (let j = 0; j < datagrams; j++) {
+      const d = enclosing[j];
       for (const f of d.waiting.splice(0)) this.addLater(d, f);
       this.settleIfComplete(d);
     }
@@ -275,8 +305,8 @@ export class FlowSegments {
     return { order, starts };
   }
 
-  /** The capture's rows for pcap.flow_packets, and the later fragments that had no flow. */
-  toBatch(captureId: number): { batch: arrow.RecordBatch; unmatchedFragments: UnmatchedFragments } {
+  /** The capture's rows for pcap.flow_packets as plain columns (they cross threads), and the later fragments that had no flow. */
+  toColumns(): { columns: FlowColumns; unmatchedFragments: UnmatchedFragments } {
     const unmatchedFragments = this.settleOpen();
     const flows = this.flows;
     const n = flows.length;
@@ -301,29 +331,24 @@ export class FlowSegments {
         if (us > last[f]) last[f] = us;
       }
     }
-    const timestamp = new arrow.TimestampMicrosecond('UTC');
-    const text = utf8Column;
-    const list = <T extends arrow.DataType>(type: T, child: arrow.Data<T>) =>
-      arrow.makeData({ type: new arrow.List(new arrow.Field('item', type, false)), length: n, nullCount: 0, valueOffsets: starts, child });
-    const columns: Record<string, arrow.Data> = {
-      community_id: text(flows.map(f => f.communityId)),
-      capture_id: arrow.makeData({ type: new arrow.Uint32(), length: n, data: new Uint32Array(n).fill(captureId) }),
-      proto: arrow.makeData({ type: new arrow.Uint8(), length: n, data: Uint8Array.from(flows, f => f.proto) }),
-      a_addr: text(flows.map(f => f.aAddr)),
-      a_port: arrow.makeData({ type: new arrow.Uint16(), length: n, data: Uint16Array.from(flows, f => f.aPort) }),
-      b_addr: text(flows.map(f => f.bAddr)),
-      b_port: arrow.makeData({ type: new arrow.Uint16(), length: n, data: Uint16Array.from(flows, f => f.bPort) }),
-      first_ts: arrow.makeData({ type: timestamp, length: n, data: int64Column(BigInt64Array, i => first[i], n) }),
-      last_ts: arrow.makeData({ type: timestamp, length: n, data: int64Column(BigInt64Array, i => last[i], n) }),
-      packets: arrow.makeData({ type: new arrow.Uint32(), length: n, data: Uint32Array.from(flows, f => f.packets) }),
-      offsets: list(new arrow.Uint64(), arrow.makeData({ type: new arrow.Uint64(), length: total, data: offsets })),
-      ts: list(timestamp, arrow.makeData({ type: timestamp, length: total, data: times })),
-      from_a: list(new arrow.Bool(), arrow.makeData({ type: new arrow.Bool(), length: total, data: fromA })),
-      fragment: list(new arrow.Uint8(), arrow.makeData({ type: new arrow.Uint8(), length: total, data: fragment })),
+    const columns: FlowColumns = {
+      flows: n,
+      packets: total,
+      communityId: utf8Column(flows.map(f => f.communityId)),
+      proto: Uint8Array.from(flows, f => f.proto),
+      aAddr: utf8Column(flows.map(f => f.aAddr)),
+      aPort: Uint16Array.from(flows, f => f.aPort),
+      bAddr: utf8Column(flows.map(f => f.bAddr)),
+      bPort: Uint16Array.from(flows, f => f.bPort),
+      firstTs: int64Column(BigInt64Array, i => first[i], n),
+      lastTs: int64Column(BigInt64Array, i => last[i], n),
+      packetCounts: Uint32Array.from(flows, f => f.packets),
+      starts,
+      offsets,
+      ts: times,
+      fromA,
+      fragment,
     };
-    const fields = Object.entries(columns).map(([name, data]) => new arrow.Field(name, data.type, false));
-    const schema = new arrow.Schema(fields);
-    const struct = arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children: Object.values(columns) });
-    return { batch: new arrow.RecordBatch(schema, struct), unmatchedFragments };
+    return { columns, unmatchedFragments };
   }
 }

@@ -20,14 +20,12 @@ const SETUP = [
      first_ts TIMESTAMPTZ NOT NULL, last_ts TIMESTAMPTZ NOT NULL, packets UINTEGER NOT NULL,
      offsets UBIGINT[] NOT NULL, ts TIMESTAMPTZ[] NOT NULL,
      from_a BOOLEAN[] NOT NULL, fragment UTINYINT[] NOT NULL)`,
+  // Point lookups of a session by Community ID. Kept up to date row by row as captures are added: building it
+  // afterwards over a whole load cost more (90 ms vs 10 ms for the 26,565 flows of a 543 MB capture).
+  `CREATE INDEX IF NOT EXISTS flow_packets_community_id ON ${PCAP}.flow_packets (community_id)`,
 ];
 
-/** Creates the packet index tables if missing. The community_id index is created after a load (see finishIndex). */
+/** Creates the packet index tables if missing. */
 export async function ensurePcapTables(db: Database): Promise<void> {
   for (const sql of SETUP) await db.run(sql);
-}
-
-/** Point lookups of a session by Community ID: an ART index, built once the rows are in. */
-export async function finishIndex(db: Database): Promise<void> {
-  await db.run(`CREATE INDEX IF NOT EXISTS flow_packets_community_id ON ${PCAP}.flow_packets (community_id)`);
 }

@@ -5,11 +5,12 @@ import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
 import { literal } from '../duckdb/sql-text';
-import { readCapture } from './capture-reader';
-import { decodePacket } from './decode';
-import { FlowSegments } from './flow-segments';
-import { PCAP, ensurePcapTables, finishIndex } from './index-tables';
-import { CaptureInfo, CaptureProblem, DecodedPacket } from './types';
+import { availableParallelism } from 'node:os';
+import { flowPacketsBatch } from './flow-batch';
+import { PCAP, ensurePcapTables } from './index-tables';
+import { ScannedCapture, scanCapture } from './scan-capture';
+import { ScanWorkers } from './scan-workers';
+import { CaptureProblem } from './types';
 import { ensureConnPacketsView } from './conn-packets';
 import { ContentHasher } from './content-hash';
 
@@ -29,6 +30,8 @@ export interface IndexOptions {
   onProgress?: (bytesRead: number, bytesTotal: number, file: string) => void;
   /** Every byte of each new capture as it is read, in order (decompressed): to pass them on; reading waits for it. */
   onData?: (file: string, chunk: Uint8Array) => void | Promise<void>;
+  /** Captures scanned at once, on worker threads (default: one per core); with onData, one, in this thread. */
+  jobs?: number;
 }
 
 /** A capture the index does not know yet. */
@@ -69,10 +72,6 @@ export async function fingerprint(file: string, size: number): Promise<string> {
   } finally {
     await handle.close();
   }
-}
-
-function newDecoded(): DecodedPacket {
-  return { layers: [], count: 0 };
 }
 
 /**
@@ -117,59 +116,52 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
   const summary: IndexSummary = { captures: 0, skipped: known.length, packets: 0, flows: 0, bytes: 0, problems };
   const knownContent = new Set((await db.all(`SELECT sha256 FROM ${PCAP}.captures`)).map(r => String(r.sha256)));
   const total = todo.reduce((n, t) => n + t.size, 0);
+  // Bytes read of captures done, and of those being read now.
   let done = 0;
-  const decoded = newDecoded();
-  const hasher = new ContentHasher();
+  const reading = new Map<string, number>();
+  const progress = (file: string, bytes: number, size: number) => {
+    reading.set(file, Math.min(bytes, size));
+    let now = done;
+    for (const b of reading.values()) now += b;
+    options.onProgress?.(now, total, file);
+  };
+  // Bytes passed on (into Zeek) must go in order: then captures are read one after another, here.
+  const jobs = options.onData ? 1 : Math.max(1, Math.min(todo.length, options.jobs ?? availableParallelism()));
+  const workers = options.onData || !todo.length ? undefined : new ScanWorkers(jobs);
+  const hasher = new ContentHasher(Math.ceil(jobs / 2));
+  const start = ({ file, size }: NewCapture) => {
+    const hashing = hasher.hashFile(file);
+    hashing.catch(() => undefined); // a failure is reported when stored, after the scan
+    const onProgress = (bytes: number) => progress(file, bytes, size);
+    const scanning = workers ? workers.scan(file, onProgress)
+      : scanCapture(file, { onProgress, onData: options.onData && (chunk => options.onData!(file, chunk)) });
+    scanning.catch(() => undefined);
+    return { hashing, scanning };
+  };
   try {
-    for (const item of todo) await indexOne(item);
+    // Scans run ahead on the workers; results are stored in the order given (capture ids follow it), a few waiting at most.
+    const ahead = options.onData ? 1 : 2 * jobs;
+    const started: ReturnType<typeof start>[] = [];
+    for (let i = 0; i < todo.length; i++) {
+      while (started.length < Math.min(todo.length, i + ahead)) started.push(start(todo[started.length]));
+      await store(todo[i], started[i]);
+      started[i] = undefined!; // its columns can go
+      reading.delete(todo[i].file);
+      done += todo[i].size;
+    }
   } finally {
-    await hasher.close();
+    await Promise.all([hasher.close(), workers?.close()]);
   }
-  await finishIndex(db);
   await ensureConnPacketsView(db);
   return summary;
 
-  async function indexOne({ file, size, fingerprint: print }: { file: string; size: number; fingerprint: string }): Promise<void> {
-    const segments = new FlowSegments();
-    const problems: IndexProblem[] = [];
-    let info: CaptureInfo;
-    const hashing = hasher.hashFile(file);
-    hashing.catch(() => undefined); // a failure is reported below, after the read
-    const decodeProblems = new Map<string, { offset: number; count: number }>();
-    const cutShort = { offset: 0, count: 0 };
+  async function store({ file, size, fingerprint: print }: NewCapture, { hashing, scanning }: ReturnType<typeof start>): Promise<void> {
+    let scanned: ScannedCapture;
     try {
-      info = await readCapture(file, record => {
-        if (record.caplen < record.origlen && cutShort.count++ === 0) cutShort.offset = record.offset;
-        decodePacket(record.data, record.linkType, decoded);
-        if (decoded.problem) {
-          const seen = decodeProblems.get(decoded.problem);
-          if (seen) seen.count++;
-          else decodeProblems.set(decoded.problem, { offset: record.offset, count: 1 });
-        }
-        segments.add(record, decoded.layers, decoded.count);
-      }, {
-        onProblem: p => problems.push(p),
-        onProgress: bytes => options.onProgress?.(done + Math.min(bytes, size), total, file),
-        onData: options.onData && (chunk => options.onData!(file, chunk)),
-      });
+      scanned = await scanning;
     } catch (e) {
-      await hashing.catch(() => undefined);
       summary.problems.push({ file, offset: 0, severity: 'error', message: (e as Error).message });
-      done += size;
       return;
-    }
-    done += size;
-    // Packets the decoder could not follow (a link type it does not know, a truncated header): one warning per reason.
-    // Packets the snaplen cut: indexed, but what extraction gives back is cut too.
-    if (cutShort.count) {
-      problems.push({ file, offset: cutShort.offset, severity: 'warning',
-        message: `${cutShort.count} packet${cutShort.count === 1 ? ' was' : 's were'} captured shorter than sent (snaplen ${info.snaplen}; first at this offset)` });
-    }
-    for (const [reason, { offset, count }] of decodeProblems) {
-      problems.push({ file, offset, severity: 'warning', message: `${count} packet${count === 1 ? '' : 's'}: ${reason} (first at this offset)` });
-    }
-    if (segments.packets === 0 && !problems.length) {
-      problems.push({ file, offset: info.headerLength, severity: 'warning', message: 'no packets in this capture' });
     }
     let sha256: string;
     try {
@@ -180,31 +172,27 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
     }
     if (knownContent.has(sha256)) { summary.skipped++; return; }
     knownContent.add(sha256);
+    const { info, flows, problems } = scanned;
 
     await db.transaction(async () => {
       const id = Number((await db.all(`SELECT nextval('${PCAP}.capture_ids') AS id`))[0].id);
-      const { batch, unmatchedFragments } = segments.toBatch(id);
-      if (unmatchedFragments.count) {
-        const n = unmatchedFragments.count;
-        problems.push({ file, offset: unmatchedFragments.firstOffset, severity: 'warning',
-          message: `${n} later fragment${n === 1 ? '' : 's'} whose first fragment is not in this capture ${n === 1 ? 'was' : 'were'} not indexed (first at this offset)` });
-      }
       const ts = (us: number) => Number.isFinite(us) ? `make_timestamptz(${us}::BIGINT)` : 'NULL';
       await db.run(`INSERT INTO ${PCAP}.captures VALUES (${id}, ${literal(resolve(file))}, ${literal(sha256)}, ${literal(print)},
         ${size}, ${info.gzip}, ${literal(info.format)}, [${info.linkTypes.join(', ')}]::USMALLINT[], ${info.nanosecond},
-        ${info.littleEndian}, ${info.snaplen}, ${info.headerLength}, ${ts(segments.firstMicros)}, ${ts(segments.lastMicros)},
-        ${segments.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[], NULL,
+        ${info.littleEndian}, ${info.snaplen}, ${info.headerLength}, ${ts(scanned.firstMicros)}, ${ts(scanned.lastMicros)},
+        ${scanned.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[], NULL,
         [${info.interfaces.map(i => `{link_type: ${i.linkType}, snaplen: ${i.snaplen}, tsresol: ${i.tsresol}, tsoffset: ${i.tsoffset}}`).join(', ')}],
         [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now())`);
-      summary.flows += batch.numRows;
-      if (batch.numRows) {
+      summary.flows += flows.flows;
+      if (flows.flows) {
+        const batch = flowPacketsBatch(flows, id);
         const appender = new ArrowAppender(db.connection, 'flow_packets', batch.schema, PCAP);
         appender.append(batch);
         appender.close();
       }
     });
     summary.captures++;
-    summary.packets += segments.packets;
+    summary.packets += scanned.packets;
     summary.bytes += size;
     summary.problems.push(...problems);
   }

@@ -60,7 +60,10 @@ export interface CaptureRecord {
   /** pcapng interface id (0 for pcap). */
   interfaceId: number;
   /** The captured bytes: a view into the reader's buffer, valid only during the callback. */
-  data: Uint8Array;
+  readonly data: Uint8Array;
+  /** The same bytes as bytes[dataOffset, dataOffset + caplen) of the reader's buffer: no view made per packet. */
+  bytes: Uint8Array;
+  dataOffset: number;
 }
 
 /** Something wrong in a capture, named by file and byte offset; the reader carries on where it can. */
