@@ -3,24 +3,30 @@
 //  - index throughput: `zeek-arrow index` next to `tcpdump -r f -w /dev/null`;
 //  - index size ÷ capture size;
 //  - one session's extraction: extractSessions() inside the process, the whole
-//    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`.
+//    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`,
+//    from the page cache and (when it can be emptied) from disk;
+//  - the largest capture cut into 128 MiB pieces: indexed at once on every core,
+//    next to tcpdump over the pieces one after another and one per core.
 // The session comes from conn.log of a Zeek run over the capture when Zeek is
 // here (Community ID logged), else from the index alone (--community-id).
 //
 //   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--dir D] [--runs N]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
 import { extractSessions } from '../ts/pcap/extract';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { findZeek } from '../ts/zeek/find-zeek';
-import { buildBigCapture, parseSize } from './build-big-capture';
+import { buildBigCapture, cutIntoPieces, parseSize } from './build-big-capture';
 
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'bin', 'zeek-arrow.js');
+
+/** A capture store's files are 100-200 MB. */
+const PIECE = 128 << 20;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -33,6 +39,11 @@ function dropCaches(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Drops one file's pages from the page cache (GNU dd: count=0 with nocache discards them all); false if it cannot. */
+function evict(file: string): boolean {
+  return spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' }).status === 0;
 }
 
 /** Seconds a command takes (it must succeed). */
@@ -135,10 +146,22 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
   }
   const command: number[] = [];
   const scan: number[] = [];
+  const coldCommand: number[] = [];
+  const coldScan: number[] = [];
   const peerOut = join(dir, 'session-tcpdump.pcap');
+  const extract = () => time('node', [CLI, 'extract', '--db', db, ...session.select, '-w', out]);
+  const tcpdumpScan = () => time('tcpdump', ['-r', capture, '-w', peerOut, session.filter]);
+  // Captures on disk, programs and the index in memory: a capture store much larger than the page cache.
+  const canEvict = evict(capture);
   for (let run = 0; run < runs; run++) {
-    command.push(time('node', [CLI, 'extract', '--db', db, ...session.select, '-w', out]));
-    scan.push(time('tcpdump', ['-r', capture, '-w', peerOut, session.filter]));
+    command.push(extract());
+    scan.push(tcpdumpScan());
+    if (canEvict) {
+      evict(capture);
+      coldCommand.push(extract());
+      evict(capture);
+      coldScan.push(tcpdumpScan());
+    }
   }
   const peerPackets = await countPackets(peerOut);
   const rate = (t: number[]) => mb / median(t);
@@ -152,7 +175,52 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
     `  index size: ${(indexBytes / 1e6).toFixed(1)} MB = ${(100 * indexBytes / bytes).toFixed(2)}% of the capture (target <= 2%)`,
     `  extract ${session.label} (${extracted} packets): in process ${median(inside).toFixed(1)} ms (target < 100 ms), ` +
       `command ${(median(command) * 1000).toFixed(0)} ms, tcpdump '${session.filter}' ${(median(scan) * 1000).toFixed(0)} ms ` +
-      `(${peerPackets} packets), command ÷ tcpdump ${(median(command) / median(scan)).toFixed(2)}`,
+      `(${peerPackets} packets), command ÷ tcpdump ${(median(command) / median(scan)).toFixed(2)} (capture in the page cache)`,
+    canEvict
+      ? `  extract with the capture on disk: command ${(median(coldCommand) * 1000).toFixed(0)} ms, tcpdump ${(median(coldScan) * 1000).toFixed(0)} ms, ` +
+        `command ÷ tcpdump ${(median(coldCommand) / median(coldScan)).toFixed(2)}`
+      : '  extract with the capture on disk: not measured (dd iflag=nocache could not evict it)',
+  ];
+}
+
+/**
+ * A capture store's shape: the capture cut into pieces of ~128 MB, indexed in one run (a scan thread per core)
+ * next to tcpdump over the same pieces, one after another and one process per core.
+ */
+async function benchPieces(size: number, dir: string, runs: number): Promise<string[]> {
+  const capture = join(dir, `big-${size}.pcap`);
+  const piecesDir = join(dir, `pieces-${size}`);
+  if (!existsSync(join(piecesDir, 'done'))) {
+    rmSync(piecesDir, { recursive: true, force: true });
+    mkdirSync(piecesDir, { recursive: true });
+    await cutIntoPieces(capture, PIECE, piecesDir);
+    writeFileSync(join(piecesDir, 'done'), '');
+  }
+  const pieces = readdirSync(piecesDir).filter(f => f.endsWith('.pcap')).map(f => join(piecesDir, f)).sort();
+  const mb = pieces.reduce((n, f) => n + statSync(f).size, 0) / 1e6;
+  const cores = availableParallelism();
+  const db = join(dir, `index-pieces-${size}.duckdb`);
+  const index = () => {
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
+    return time('node', [CLI, 'index', piecesDir, '--db', db, '--quiet', '--no-progress']);
+  };
+  const quoted = pieces.map(f => `'${f}'`).join(' ');
+  const inTurn = () => time('sh', ['-c', `for f in ${quoted}; do tcpdump -r "$f" -w /dev/null 2>/dev/null || exit 1; done`]);
+  const perCore = () => time('sh', ['-c', `printf '%s\\n' ${quoted} | xargs -P ${cores} -I{} tcpdump -r {} -w /dev/null 2>/dev/null`]);
+  const t = { index: [] as number[], inTurn: [] as number[], perCore: [] as number[] };
+  const canDrop = dropCaches();
+  for (let run = 0; run < runs; run++) {
+    for (const [name, f] of [['inTurn', inTurn], ['perCore', perCore], ['index', index]] as const) {
+      if (canDrop) dropCaches();
+      t[name].push(f());
+    }
+  }
+  const rate = (x: number[]) => mb / median(x);
+  return [
+    `${pieces.length} pieces of <= ${PIECE >> 20} MiB (${mb.toFixed(0)} MB), ${cores} cores, ${canDrop ? 'from disk' : 'from page cache'} (median of ${runs} runs):`,
+    `  index: zeek-arrow ${rate(t.index).toFixed(0)} MB/s; tcpdump -w /dev/null one file after another ${rate(t.inTurn).toFixed(0)} MB/s ` +
+      `(ratio ${(rate(t.index) / rate(t.inTurn)).toFixed(2)}), ${cores} at once ${rate(t.perCore).toFixed(0)} MB/s (ratio ${(rate(t.index) / rate(t.perCore)).toFixed(2)})`,
   ];
 }
 
@@ -165,7 +233,9 @@ async function main(): Promise<void> {
   mkdirSync(options.dir, { recursive: true });
   if (spawnSync('tcpdump', ['--version']).status !== 0) throw new Error('tcpdump is needed as the peer (apt-get install tcpdump)');
   const report: string[] = [];
-  for (const size of options.sizes.split(',').map(parseSize)) report.push(...await benchSize(size, options.dir, options.runs));
+  const sizes = options.sizes.split(',').map(parseSize);
+  for (const size of sizes) report.push(...await benchSize(size, options.dir, options.runs));
+  report.push(...await benchPieces(sizes[sizes.length - 1], options.dir, options.runs));
   process.stdout.write(`\n${report.join('\n')}\n`);
 }
 

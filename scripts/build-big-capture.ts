@@ -4,7 +4,7 @@
 // index. Checksums are kept valid (RFC 1624 incremental updates).
 //
 //   node dist/scripts/build-big-capture.js --size 512M -o big.pcap
-import { createWriteStream, readdirSync } from 'node:fs';
+import { WriteStream, closeSync, createWriteStream, openSync, readSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -144,6 +144,42 @@ export async function buildBigCapture(out: string, size: number): Promise<{ pack
   file.end();
   await once(file, 'finish');
   return { packets, bytes, rounds: round };
+}
+
+/**
+ * Cuts a pcap into pieces of about `pieceSize` bytes, records whole, each piece a pcap with the same header: the
+ * many-files shape of a capture store. Returns the pieces' paths.
+ */
+export async function cutIntoPieces(file: string, pieceSize: number, dir: string): Promise<string[]> {
+  const header = Buffer.alloc(24);
+  const fd = openSync(file, 'r');
+  readSync(fd, header, 0, 24, 0);
+  closeSync(fd);
+  const pieces: string[] = [];
+  let out: WriteStream | undefined;
+  let written = Infinity;
+  const write = async (chunk: Uint8Array) => { if (!out!.write(chunk)) await once(out!, 'drain'); };
+  const close = async () => { if (out) { out.end(); await once(out, 'finish'); } };
+  // Records are copied as read and written between reads (the reader waits for onData).
+  const records: Buffer[] = [];
+  const flush = async () => {
+    for (const record of records.splice(0)) {
+      if (written + record.length > pieceSize) {
+        await close();
+        pieces.push(join(dir, `piece-${String(pieces.length).padStart(4, '0')}.pcap`));
+        out = createWriteStream(pieces[pieces.length - 1]);
+        await write(header);
+        written = header.length;
+      }
+      await write(record);
+      written += record.length;
+    }
+  };
+  await readCapture(file, r => { records.push(Buffer.from(r.bytes.subarray(r.dataOffset - 16, r.dataOffset + r.caplen))); },
+    { onData: flush });
+  await flush();
+  await close();
+  return pieces;
 }
 
 /** "512M", "2G", "1000000" to bytes. */

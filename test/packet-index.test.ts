@@ -184,4 +184,14 @@ describe('zeek-arrow index with damaged files among good ones', () => {
     assert.deepEqual(r.stderr.trim().split('\n'), summary.problems.map(formatCaptureProblem));
     assert.equal(r.stdout, `indexed 3 captures, ${summary.packets} packets, ${summary.flows} flows (${(summary.bytes / 1048576).toFixed(1)} MiB); 0 already known\n`);
   });
+
+  it('--jobs takes a whole number above 0, and says so otherwise', () => {
+    const cli = (jobs: string) => spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'index', dir, '--db', join(dir, `jobs-${jobs}.duckdb`), '--jobs', jobs], { encoding: 'utf8' });
+    const zero = cli('0');
+    assert.equal(zero.status, 1);
+    assert.match(zero.stderr, /option '-j, --jobs <n>' argument '0' is invalid\. not a whole number above 0/);
+    const two = cli('2');
+    assert.equal(two.status, 1); // the damaged files
+    assert.equal(two.stdout, `indexed 3 captures, ${summary.packets} packets, ${summary.flows} flows (${(summary.bytes / 1048576).toFixed(1)} MiB); 0 already known\n`);
+  });
 });

@@ -115,28 +115,31 @@ function fragmentKey(layer: FlowLayer): string {
 const TWO_32 = 4294967296;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** Whole numbers into a 64-bit column without a BigInt each (two 32-bit halves on little-endian machines). */
-function int64Column<T extends BigInt64Array | BigUint64Array>(make: new (n: number) => T, values: (i: number) => number, n: number): T {
-  const out = new make(n);
-  if (!LITTLE_ENDIAN) {
-    for (let i = 0; i < n; i++) out[i] = BigInt(values(i)) as never;
-    return out;
-  }
-  const halves = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
-  for (let i = 0; i < n; i++) {
-    const v = values(i);
-    const high = Math.floor(v / TWO_32);
-    halves[2 * i] = v - high * TWO_32;
-    halves[2 * i + 1] = high; // two's complement when negative
+/** Whole number v as entry i of a 64-bit column seen as 32-bit halves, on a little-endian machine (no BigInt). */
+function putInt64(halves: Uint32Array, i: number, v: number): void {
+  const high = Math.floor(v / TWO_32);
+  halves[2 * i] = v - high * TWO_32;
+  halves[2 * i + 1] = high; // two's complement when negative
+}
+
+function int64Column<T extends BigInt64Array | BigUint64Array>(make: new (n: number) => T, values: Float64Array): T {
+  const out = new make(values.length);
+  const halves = new Uint32Array(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    if (LITTLE_ENDIAN) putInt64(halves, i, values[i]);
+    else out[i] = BigInt(values[i]) as never;
   }
   return out;
 }
 
-/** A string column's Arrow buffers, built in one pass (apache-arrow's vectorFromArray costs ~5 µs a string). */
-function utf8Column(values: string[]): Utf8Parts {
+/** An ASCII string column's Arrow buffers (Community IDs and addresses are ASCII: a character is a byte), in one pass. */
+function asciiColumn(values: string[]): Utf8Parts {
   const valueOffsets = new Int32Array(values.length + 1);
-  for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i] + Buffer.byteLength(values[i]);
-  return { valueOffsets, data: new TextEncoder().encode(values.join('')) };
+  for (let i = 0; i < values.length; i++) valueOffsets[i + 1] = valueOffsets[i] + values[i].length;
+  const text = values.join('');
+  const data = new Uint8Array(text.length);
+  Buffer.from(data.buffer).write(text, 'latin1');
+  return { valueOffsets, data };
 }
 
 /** A UTF-8 string column as Arrow lays it out: the strings' bytes and where each starts. */
@@ -313,35 +316,43 @@ export class FlowSegments {
     const total = this.columns.length;
     const { order, starts } = this.packetOrder();
     const c = this.columns;
-    const offsets = int64Column(BigUint64Array, i => c.offset[order[i]], total);
-    const times = int64Column(BigInt64Array, i => c.micros[order[i]], total);
+    // One pass over the packets in flow order (a pass per column cost 4 times as much).
+    const offsets = new BigUint64Array(total);
+    const times = new BigInt64Array(total);
+    const offsetHalves = new Uint32Array(offsets.buffer);
+    const timeHalves = new Uint32Array(times.buffer);
     const fragment = new Uint8Array(total);
     const fromA = new Uint8Array(Math.ceil(total / 8));
-    for (let i = 0; i < total; i++) {
-      const p = order[i];
-      fragment[i] = c.fragment[p];
-      if (c.fromA[p]) fromA[i >> 3] |= 1 << (i & 7);
-    }
     const first = new Float64Array(n).fill(Infinity);
     const last = new Float64Array(n).fill(-Infinity);
-    for (let f = 0; f < n; f++) {
-      for (let i = starts[f]; i < starts[f + 1]; i++) {
-        const us = c.micros[order[i]];
-        if (us < first[f]) first[f] = us;
-        if (us > last[f]) last[f] = us;
+    for (let i = 0; i < total; i++) {
+      const p = order[i];
+      const offset = c.offset[p];
+      const us = c.micros[p];
+      if (LITTLE_ENDIAN) {
+        putInt64(offsetHalves, i, offset);
+        putInt64(timeHalves, i, us);
+      } else {
+        offsets[i] = BigInt(offset);
+        times[i] = BigInt(us);
       }
+      fragment[i] = c.fragment[p];
+      if (c.fromA[p]) fromA[i >> 3] |= 1 << (i & 7);
+      const f = c.flow[p];
+      if (us < first[f]) first[f] = us;
+      if (us > last[f]) last[f] = us;
     }
     const columns: FlowColumns = {
       flows: n,
       packets: total,
-      communityId: utf8Column(flows.map(f => f.communityId)),
+      communityId: asciiColumn(flows.map(f => f.communityId)),
       proto: Uint8Array.from(flows, f => f.proto),
-      aAddr: utf8Column(flows.map(f => f.aAddr)),
+      aAddr: asciiColumn(flows.map(f => f.aAddr)),
       aPort: Uint16Array.from(flows, f => f.aPort),
-      bAddr: utf8Column(flows.map(f => f.bAddr)),
+      bAddr: asciiColumn(flows.map(f => f.bAddr)),
       bPort: Uint16Array.from(flows, f => f.bPort),
-      firstTs: int64Column(BigInt64Array, i => first[i], n),
-      lastTs: int64Column(BigInt64Array, i => last[i], n),
+      firstTs: int64Column(BigInt64Array, first),
+      lastTs: int64Column(BigInt64Array, last),
       packetCounts: Uint32Array.from(flows, f => f.packets),
       starts,
       offsets,
