@@ -4,7 +4,7 @@
 //  - index size ÷ capture size;
 //  - one session's extraction: extractSessions() inside the process, the whole
 //    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`,
-//    from the page cache and (when it can be emptied) from disk;
+//    from the page cache and from disk (the capture's pages evicted first);
 //  - the largest capture cut into 128 MiB pieces: indexed at once on every core,
 //    next to tcpdump over the pieces one after another and one per core.
 // The session comes from conn.log of a Zeek run over the capture when Zeek is
@@ -30,18 +30,11 @@ const PIECE = 128 << 20;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Empties the page cache (root only), so a read comes from the disk as a capture store's would; false when not allowed. */
-function dropCaches(): boolean {
-  try {
-    execFileSync('sync');
-    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Drops one file's pages from the page cache (GNU dd: count=0 with nocache discards them all); false if it cannot. */
+/**
+ * Drops one file's pages from the page cache (GNU dd: count=0 with nocache discards them all), so it is read from
+ * disk as a capture store's files are, while programs and the index stay in memory; false if it cannot.
+ */
 function evict(file: string): boolean {
   return spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' }).status === 0;
 }
@@ -112,12 +105,12 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
   // From the disk (page cache emptied before each), and from the page cache (the file read just before).
   const cold = { tcpdump: [] as number[], index: [] as number[] };
   const warm = { tcpdump: [] as number[], index: [] as number[] };
-  const canDrop = dropCaches();
+  const canDrop = evict(capture);
   for (let run = 0; run < runs; run++) {
     if (canDrop) {
-      dropCaches();
+      evict(capture);
       cold.tcpdump.push(tcpdump());
-      dropCaches();
+      evict(capture);
       cold.index.push(index());
     }
     execFileSync('cat', [capture], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -170,7 +163,7 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
     `ratio ${(rate(t.index) / rate(t.tcpdump)).toFixed(2)} (target >= 0.5)`;
   return [
     `${mb.toFixed(0)} MB capture, ${packets} packets in ${flows} flows (median of ${runs} runs):`,
-    canDrop ? indexLine('from disk', cold) : '  index from disk: not measured (emptying the page cache needs root)',
+    canDrop ? indexLine('from disk', cold) : '  index from disk: not measured (dd iflag=nocache could not evict the capture)',
     indexLine('from page cache', warm),
     `  index size: ${(indexBytes / 1e6).toFixed(1)} MB = ${(100 * indexBytes / bytes).toFixed(2)}% of the capture (target <= 2%)`,
     `  extract ${session.label} (${extracted} packets): in process ${median(inside).toFixed(1)} ms (target < 100 ms), ` +
@@ -209,10 +202,10 @@ async function benchPieces(size: number, dir: string, runs: number): Promise<str
   const inTurn = () => time('sh', ['-c', `for f in ${quoted}; do tcpdump -r "$f" -w /dev/null 2>/dev/null || exit 1; done`]);
   const perCore = () => time('sh', ['-c', `printf '%s\\n' ${quoted} | xargs -P ${cores} -I{} tcpdump -r {} -w /dev/null 2>/dev/null`]);
   const t = { index: [] as number[], inTurn: [] as number[], perCore: [] as number[] };
-  const canDrop = dropCaches();
+  const canDrop = pieces.every(evict);
   for (let run = 0; run < runs; run++) {
     for (const [name, f] of [['inTurn', inTurn], ['perCore', perCore], ['index', index]] as const) {
-      if (canDrop) dropCaches();
+      if (canDrop) pieces.forEach(evict);
       t[name].push(f());
     }
   }

@@ -51,18 +51,21 @@ interface Source {
 
 /** Bytes read ahead of the parser: the disk works while the records of the last read are handled. */
 const READ_AHEAD = 4 << 20;
+/** Reads under way at once: the disk keeps busy while the parser works through a chunk. */
+const READS_AHEAD = 2;
 
 function fileSource(handle: FileHandle): Source {
   let position = 0;
   let consumed = 0;
-  let ahead: Promise<Buffer> | undefined;
   let pending: Buffer = Buffer.alloc(0);
   let ended = false;
-  // Two chunks in turn: one being parsed, one being read into (reading starts only once the other is used up).
-  const chunks = [Buffer.allocUnsafe(READ_AHEAD), Buffer.allocUnsafe(READ_AHEAD)];
+  // Chunks in turn: one being parsed, the others being read into (a chunk is read into only once it is used up).
+  const chunks = Array.from({ length: READS_AHEAD + 1 }, () => Buffer.allocUnsafe(READ_AHEAD));
   let turn = 0;
+  const ahead: Promise<Buffer>[] = [];
   const fetch = (): Promise<Buffer> => {
-    const chunk = chunks[turn ^= 1];
+    const chunk = chunks[turn];
+    turn = (turn + 1) % chunks.length;
     const at = position;
     position += READ_AHEAD;
     return handle.read(chunk, 0, READ_AHEAD, at).then(r => chunk.subarray(0, r.bytesRead));
@@ -73,9 +76,10 @@ function fileSource(handle: FileHandle): Source {
       while (at + n < buf.length && !ended) {
         if (!pending.length) {
           if (n > 0) break; // hand over what is here rather than wait for the disk
-          pending = await (ahead ?? fetch());
-          ahead = pending.length ? fetch() : undefined;
+          while (ahead.length < READS_AHEAD) ahead.push(fetch());
+          pending = await ahead.shift()!;
           if (!pending.length) { ended = true; break; }
+          ahead.push(fetch());
         }
         const take = Math.min(pending.length, buf.length - at - n);
         buf.set(pending.subarray(0, take), at + n);
@@ -87,7 +91,7 @@ function fileSource(handle: FileHandle): Source {
     },
     consumed: () => consumed,
     close: async () => {
-      await ahead?.catch(() => undefined);
+      await Promise.all(ahead.map(a => a.catch(() => undefined)));
       await handle.close();
     },
   };
