@@ -1,15 +1,20 @@
 import { SingleBar } from 'cli-progress';
-import { Database } from '../duckdb/database';
+import { availableParallelism } from 'node:os';
+import type * as Duck from '../duckdb/database';
 import { listCaptureFiles } from '../pcap/capture-files';
 import { indexCaptures } from '../pcap/indexer';
 import { formatCaptureProblem } from '../pcap/problems';
+import { ScanWorkers } from '../pcap/scan-workers';
 
 const MiB = 1 << 20;
 
 export async function indexCommand(paths: string[], options: { db: string; quiet?: boolean; progress?: boolean; jobs?: number }): Promise<void> {
   const { files, missing } = await listCaptureFiles(paths);
   for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
-  const db = await Database.open(options.db);
+  // The scan threads start while DuckDB (~60 ms) loads on this one.
+  const workers = files.length ? new ScanWorkers(Math.min(files.length, options.jobs ?? availableParallelism())) : undefined;
+  const { Database } = require('../duckdb/database') as typeof Duck;
+  const db = await Database.open(options.db).catch(async e => { await workers?.close(); throw e; });
   // A bar only where someone watches: a terminal, or when asked for.
   const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
     ? new SingleBar({ format: 'indexing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
@@ -17,7 +22,7 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
   try {
     let started = false;
     const summary = await indexCaptures(db, files, {
-      jobs: options.jobs,
+      workers,
       onProgress: (read, total, file) => {
         if (!bar) return;
         if (!started) { bar.start(Math.ceil(total / MiB), 0, { file }); started = true; }
@@ -32,6 +37,7 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
     }
     if (missing.length || summary.problems.some(p => p.severity === 'error')) process.exitCode = 1;
   } finally {
+    await workers?.close();
     db.close();
   }
 }

@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
-import { ArrowAppender } from '../duckdb/bridge';
 import { literal } from '../duckdb/sql-text';
 import { availableParallelism } from 'node:os';
-import { flowPacketsBatch } from './flow-batch';
+import type * as Store from './store-capture';
 import { PCAP, ensurePcapTables } from './index-tables';
 import { ScannedCapture, scanCapture } from './scan-capture';
 import { ScanWorkers } from './scan-workers';
@@ -32,6 +31,8 @@ export interface IndexOptions {
   onData?: (file: string, chunk: Uint8Array) => void | Promise<void>;
   /** Captures scanned at once, on worker threads (default: one per core); with onData, one, in this thread. */
   jobs?: number;
+  /** Scan threads the caller started early (it closes them); else they are started here, `jobs` of them. */
+  workers?: ScanWorkers;
 }
 
 /** A capture the index does not know yet. */
@@ -50,6 +51,9 @@ export interface KnownCapture {
 }
 
 const FINGERPRINT_BYTES = 1 << 20;
+
+/** Writing a capture into the tables needs Arrow, ~40 ms to load: loaded on this thread while the scan threads work. */
+const storing = () => require('./store-capture') as typeof Store;
 
 /**
  * A quick identity to pass over captures already indexed without reading them:
@@ -126,8 +130,8 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
     options.onProgress?.(now, total, file);
   };
   // Bytes passed on (into Zeek) must go in order: then captures are read one after another, here.
-  const jobs = options.onData ? 1 : Math.max(1, Math.min(todo.length, options.jobs ?? availableParallelism()));
-  const workers = options.onData || !todo.length ? undefined : new ScanWorkers(jobs);
+  const jobs = options.onData ? 1 : options.workers?.size ?? Math.max(1, Math.min(todo.length, options.jobs ?? availableParallelism()));
+  const workers = options.onData || !todo.length ? undefined : options.workers ?? new ScanWorkers(jobs);
   const hasher = new ContentHasher(Math.ceil(jobs / 2));
   const start = ({ file, size }: NewCapture) => {
     const hashing = hasher.hashFile(file);
@@ -144,13 +148,14 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
     const started: ReturnType<typeof start>[] = [];
     for (let i = 0; i < todo.length; i++) {
       while (started.length < Math.min(todo.length, i + ahead)) started.push(start(todo[started.length]));
+      if (i === 0) await new Promise(setImmediate).then(storing);
       await store(todo[i], started[i]);
       started[i] = undefined!; // its columns can go
       reading.delete(todo[i].file);
       done += todo[i].size;
     }
   } finally {
-    await Promise.all([hasher.close(), workers?.close()]);
+    await Promise.all([hasher.close(), options.workers ? undefined : workers?.close()]);
   }
   await ensureConnPacketsView(db);
   return summary;
@@ -172,25 +177,9 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
     }
     if (knownContent.has(sha256)) { summary.skipped++; return; }
     knownContent.add(sha256);
-    const { info, flows, problems } = scanned;
+    const { problems } = scanned;
 
-    await db.transaction(async () => {
-      const id = Number((await db.all(`SELECT nextval('${PCAP}.capture_ids') AS id`))[0].id);
-      const ts = (us: number) => Number.isFinite(us) ? `make_timestamptz(${us}::BIGINT)` : 'NULL';
-      await db.run(`INSERT INTO ${PCAP}.captures VALUES (${id}, ${literal(resolve(file))}, ${literal(sha256)}, ${literal(print)},
-        ${size}, ${info.gzip}, ${literal(info.format)}, [${info.linkTypes.join(', ')}]::USMALLINT[], ${info.nanosecond},
-        ${info.littleEndian}, ${info.snaplen}, ${info.headerLength}, ${ts(scanned.firstMicros)}, ${ts(scanned.lastMicros)},
-        ${scanned.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[], NULL,
-        [${info.interfaces.map(i => `{link_type: ${i.linkType}, snaplen: ${i.snaplen}, tsresol: ${i.tsresol}, tsoffset: ${i.tsoffset}}`).join(', ')}],
-        [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now())`);
-      summary.flows += flows.flows;
-      if (flows.flows) {
-        const batch = flowPacketsBatch(flows, id);
-        const appender = new ArrowAppender(db.connection, 'flow_packets', batch.schema, PCAP);
-        appender.append(batch);
-        appender.close();
-      }
-    });
+    summary.flows += await storing().addCapture(db, { file, size, fingerprint: print, sha256, scanned });
     summary.captures++;
     summary.packets += scanned.packets;
     summary.bytes += size;

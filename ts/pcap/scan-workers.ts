@@ -18,8 +18,11 @@ export class ScanWorkers {
   private readonly queue: Job[] = [];
   private closed = false;
 
+  readonly size: number;
+
   constructor(size: number) {
-    for (let i = 0; i < Math.max(1, size); i++) this.idle.push(this.spawn());
+    this.size = Math.max(1, size);
+    for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
 
   /** Scans a capture on the next free worker; rejects (naming the file) as scanCapture does, or if the worker dies. */
