@@ -35,10 +35,17 @@ export function connSpansSql(connColumns: Set<string>, selected?: string): strin
     WHEN proto_number = 58 THEN ${counterpartSql('orig_p', ICMP6_COUNTERPARTS)} END`;
   const endpoint = (h: string, p: string) => `${h} || ' ' || ${p}`;
   const before = (x: string, y: string) => `(${x}.start_ts < ${y}.start_ts OR (${x}.start_ts = ${y}.start_ts AND ${x}.uid < ${y}.uid))`;
-  return `WITH conns AS (
+  // With a selection, only conns between the selected conns' addresses can share their flows: the rest are not
+  // looked at (the query then costs a scan of two address columns, not a flow name for every conn).
+  const related = selected ? `WHERE id.orig_h IN (SELECT address FROM addresses) AND id.resp_h IN (SELECT address FROM addresses)` : '';
+  return `WITH ${selected ? `picked AS MATERIALIZED (
+  SELECT uid, id.orig_h AS orig_h, id.resp_h AS resp_h FROM main.conn WHERE ${selected}
+), addresses AS MATERIALIZED (
+  SELECT orig_h AS address FROM picked UNION SELECT resp_h FROM picked
+), ` : ''}conns AS (
   SELECT uid, ts AS start_ts, id.orig_h AS orig_h, id.orig_p AS orig_p, id.resp_h AS resp_h, id.resp_p AS resp_p,
     ${proto} AS proto_number, ${communityId} AS community_id
-  FROM main.conn
+  FROM main.conn ${related}
 ), c AS (
   SELECT *, orig_p AS orig_port,
     CASE WHEN proto_number IN (1, 58) THEN coalesce(${counterpart}, resp_p) ELSE resp_p END AS resp_port,
@@ -51,7 +58,7 @@ export function connSpansSql(connColumns: Set<string>, selected?: string): strin
       greatest(${endpoint('orig_h', 'orig_port')}, ${endpoint('resp_h', 'resp_port')}) END) AS flow
   FROM c
 ), chosen AS (
-  SELECT * FROM flow_of ${selected ? `WHERE uid IN (SELECT uid FROM main.conn WHERE ${selected})` : ''}
+  SELECT * FROM flow_of ${selected ? 'WHERE uid IN (SELECT uid FROM picked)' : ''}
 )
 SELECT s.*,
   CASE WHEN EXISTS (SELECT 1 FROM flow_of e WHERE e.flow = s.flow AND ${before('e', 's')})
