@@ -126,6 +126,16 @@ describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sou
     });
   });
 
+  it('a source larger than the reader lets wait for Zeek (300,000 rows) arrives whole, to a table and as a stream of events', async () => {
+    const dir = join(work, 'large');
+    mkdirSync(dir);
+    const n = 300000;
+    await makeDb(join(dir, 'big.duckdb'), `CREATE TABLE big AS SELECT range::UBIGINT AS id, 's' || range AS s FROM range(${n})`);
+    const out = zeekIn(dir, [join(FIXTURES, 'count-rows.zeek'), 'Count::source=SELECT * FROM big', 'Count::db=big.duckdb']).stdout;
+    const sum = n * (n - 1) / 2;
+    assert.equal(out, `${n}, ${sum}, s${n - 1}, ${n}, ${sum}\n`);
+  });
+
   it('a failing query, a missing file, a wrong column type and a missing column each get an error naming the stream, source and column; bad rows are skipped by number; Zeek carries on', async () => {
     const dir = join(work, 'bad');
     mkdirSync(dir);

@@ -37,6 +37,8 @@ private:
     Reply Call(std::unique_ptr<Work> work);
     // Hands the reply's rows to Zeek: the whole source (MANUAL, REREAD) or what is new (STREAM).
     bool Deliver(const Reply& reply);
+    // Waits while many rows sent are still queued for Zeek's main thread.
+    void KeepPace();
     bool Failed(const std::string& error);
 
     std::map<std::string, std::string> options_; // InputArrow::* options, read on the main thread
