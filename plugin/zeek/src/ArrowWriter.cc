@@ -21,8 +21,13 @@ constexpr double kMaxBatchAge = 1.0;
 
 } // namespace
 
+// Heartbeats only send partial batches on in real time. Reading a trace, Zeek would wake every writer thread
+// once per second of network time for nothing (13,900 times each over the 543 MB benchmark capture, 2 s of
+// the run); its ASCII writer declines them the same way.
 ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), options_(ScriptOptions("LogArrow")), id_(next_writer++) {
+    : zeek::logging::WriterBackend(frontend, zeek::run_state::reading_live || zeek::run_state::pseudo_realtime > 0),
+      options_(ScriptOptions("LogArrow")),
+      id_(next_writer++) {
     if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
 }
 
