@@ -148,7 +148,7 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
     const started: ReturnType<typeof start>[] = [];
     for (let i = 0; i < todo.length; i++) {
       while (started.length < Math.min(todo.length, i + ahead)) started.push(start(todo[started.length]));
-      if (i === 0) await new Promise(setImmediate).then(storing);
+      if (i === 0) await new Promise(setImmediate).then(storing); // Arrow loads here while the first captures are scanned
       await store(todo[i], started[i]);
       started[i] = undefined!; // its columns can go
       reading.delete(todo[i].file);
