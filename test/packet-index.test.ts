@@ -9,6 +9,8 @@ import { listCaptureFiles } from '../ts/pcap/capture-files';
 import { IndexSummary, indexCaptures } from '../ts/pcap/indexer';
 import { formatCaptureProblem } from '../ts/pcap/problems';
 import { CaptureProblem } from '../ts/pcap/types';
+import { ScanWorkers } from '../ts/pcap/scan-workers';
+import { pcapHeader, pcapRecord } from './helpers/capture-files';
 import { REPO, corpusPath } from './helpers/corpus';
 import { tempDir } from './helpers/logs';
 import { MANIFEST_LINK_TYPES, readManifest, readRecords } from './helpers/captures';
@@ -135,6 +137,48 @@ describe('zeek-arrow index on several threads', () => {
     assert.deepEqual(four, one);
     assert.ok(Number(one.flows[0].n) > 800, 'the corpus has flows');
     assert.match(one.captures, new RegExp(`^\\[\\{"capture_id":1,"path":"${files[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  });
+});
+
+describe('zeek-arrow index: a scan thread that dies', () => {
+  it('fails that capture only, naming it; the next capture is scanned on a fresh thread', async () => {
+    // 150,000 packets of 150,000 flows (raw IPv4, UDP): more flows than a scan thread with a 16 MB heap can hold.
+    const dir = tempDir();
+    const big = join(dir, 'many-flows.pcap');
+    const n = 150000;
+    const records: Buffer[] = [pcapHeader(0xa1b2c3d4, true, 65535, 228)];
+    for (let i = 0; i < n; i++) {
+      const ip = Buffer.alloc(28);
+      ip.writeUInt8(0x45, 0);
+      ip.writeUInt16BE(28, 2);
+      ip.writeUInt8(64, 8);
+      ip.writeUInt8(17, 9);
+      ip.writeUInt32BE(0x0a000000 + i, 12);
+      ip.writeUInt32BE(0x0a000001, 16);
+      ip.writeUInt16BE(1024 + (i % 60000), 20);
+      ip.writeUInt16BE(53, 22);
+      ip.writeUInt16BE(8, 24);
+      records.push(pcapRecord(true, 1700000000 + Math.floor(i / 1000), i % 1000, ip));
+    }
+    writeFileSync(big, Buffer.concat(records));
+    const small = corpusPath('pcaps', 'http__bro.org.pcap');
+    const pool = new ScanWorkers(1, { maxOldGenerationSizeMb: 16 });
+    try {
+      await assert.rejects(pool.scan(big), (e: Error) => e.message.startsWith(`${big}: the scan thread stopped: `));
+      const scanned = await pool.scan(small);
+      const row = readManifest(corpusPath('pcaps', 'MANIFEST.tsv')).find(r => r.file === 'http__bro.org.pcap')!;
+      assert.equal(scanned.packets, Number(row.packets));
+    } finally {
+      await pool.close();
+    }
+    // With room enough, the same capture is whole: a flow per packet.
+    const roomy = new ScanWorkers(1);
+    try {
+      const scanned = await roomy.scan(big);
+      assert.deepEqual([scanned.packets, scanned.flows.flows], [n, n]);
+    } finally {
+      await roomy.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // Captures scanned on worker threads, several at once: a capture store is many
 // files and the machine many cores. Each worker scans one capture at a time.
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { ResourceLimits, Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { ScannedCapture, scanCapture } from './scan-capture';
 
 interface Job {
@@ -20,7 +20,8 @@ export class ScanWorkers {
 
   readonly size: number;
 
-  constructor(size: number) {
+  /** `limits`: for tests, a worker's heap limits. */
+  constructor(size: number, private readonly limits?: ResourceLimits) {
     this.size = Math.max(1, size);
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
@@ -39,7 +40,7 @@ export class ScanWorkers {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(__filename);
+    const worker = new Worker(__filename, { resourceLimits: this.limits });
     worker.on('message', (reply: Reply) => {
       const job = this.busy.get(worker);
       if (!job) return;
@@ -50,7 +51,8 @@ export class ScanWorkers {
       else job.resolve(reply.scanned!);
       this.dispatch();
     });
-    // A worker that dies (out of memory on a giant capture, a bug) fails its capture only; a fresh one takes its place.
+    // A worker that dies on a capture (out of memory on a giant one, a bug) fails that capture only, and a fresh
+    // one takes its place. One that dies idle (it could not start) is not replaced: with none left, what waits fails.
     let dead = false;
     const died = (why: string) => {
       if (dead) return; // 'error' is followed by 'exit'
@@ -60,8 +62,12 @@ export class ScanWorkers {
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
       if (this.closed) return;
-      job?.reject(new Error(`${job.file}: the scan worker stopped: ${why}`));
-      this.idle.push(this.spawn());
+      if (job) {
+        job.reject(new Error(`${job.file}: the scan thread stopped: ${why}`));
+        this.idle.push(this.spawn());
+      } else if (!this.idle.length && !this.busy.size) {
+        for (const waiting of this.queue.splice(0)) waiting.reject(new Error(`${waiting.file}: no scan thread could start: ${why}`));
+      }
       this.dispatch();
     };
     worker.on('error', e => died(e.message));
