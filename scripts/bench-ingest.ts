@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { median } from './bench-util';
 
 const REPO = resolve(__dirname, '..', '..');
 const CORPUS_LOGS = resolve(REPO, '..', 'shared', 'corpus', 'zeek-logs', 'tsv');
@@ -100,7 +101,6 @@ function count(db: string, table: string): number {
   return Number(String(out).trim().split('\n')[1]);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function main(): void {
   const options = new Command('bench-ingest')

@@ -21,6 +21,7 @@ import { extractSessions } from '../ts/pcap/extract';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { findZeek } from '../ts/zeek/find-zeek';
 import { buildBigCapture, cutIntoPieces, parseSize } from './build-big-capture';
+import { median } from './bench-util';
 
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'bin', 'zeek-arrow.js');
@@ -28,7 +29,6 @@ const CLI = join(REPO, 'bin', 'zeek-arrow.js');
 /** A capture store's files are 100-200 MB. */
 const PIECE = 128 << 20;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 
 /**
@@ -145,7 +145,7 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
   const extract = () => time('node', [CLI, 'extract', '--db', db, ...session.select, '-w', out]);
   const tcpdumpScan = () => time('tcpdump', ['-r', capture, '-w', peerOut, session.filter]);
   // Captures on disk, programs and the index in memory: a capture store much larger than the page cache.
-  const canEvict = evict(capture);
+  const canEvict = canDrop;
   for (let run = 0; run < runs; run++) {
     command.push(extract());
     scan.push(tcpdumpScan());

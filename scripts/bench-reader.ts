@@ -5,7 +5,7 @@
 //
 //   node dist/scripts/bench-reader.js [--rows 1000000] [--runs 3] [--dir D]
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -13,6 +13,7 @@ import { Database } from '../ts/duckdb/database';
 import { literal } from '../ts/duckdb/sql-text';
 import { findZeek } from '../ts/zeek/find-zeek';
 import { pluginBuilt, pluginDir } from '../ts/zeek/zeek-process';
+import { median } from './bench-util';
 
 // An asset inventory as users keep one: an id, an address, a name, when it was seen, a score, tags.
 const SCRIPT = `
@@ -30,7 +31,6 @@ event zeek_init() {
 }
 `;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function makeData(dir: string, rows: number): Promise<{ db: string; tsv: string }> {
   const db = join(dir, 'assets.duckdb');
@@ -52,8 +52,8 @@ async function makeData(dir: string, rows: number): Promise<{ db: string; tsv: s
       CASE WHEN len(tags) = 0 THEN '(empty)' ELSE array_to_string(tags, ',') END FROM assets)
     TO ${literal(body)} (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '')`);
   d.close();
-  spawnSync('sh', ['-c', `cat "${body}" >> "${tsv}" && rm "${body}"`]);
-  appendFileSync(tsv, '');
+  appendFileSync(tsv, readFileSync(body));
+  rmSync(body);
   return { db, tsv };
 }
 

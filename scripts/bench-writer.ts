@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { findZeek } from '../ts/zeek/find-zeek';
 import { pluginBuilt, pluginDir } from '../ts/zeek/zeek-process';
 import { buildBigCapture, parseSize } from './build-big-capture';
+import { median } from './bench-util';
 
 interface Writer { name: string; args: string[] }
 
@@ -21,7 +22,6 @@ const WRITERS: Writer[] = [
   { name: 'Arrow (DuckDB)', args: ['Log::default_writer=Arrow'] },
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One Zeek run under GNU time: wall seconds and peak resident KiB. */
 function run(zeek: string, capture: string, writer: Writer, dir: string): { seconds: number; kib: number; bytes: number } {

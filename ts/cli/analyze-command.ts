@@ -8,7 +8,7 @@ import { listCaptureFiles } from '../pcap/capture-files';
 import { readCapture } from '../pcap/capture-reader';
 import { ensureConnPacketsView } from '../pcap/conn-packets';
 import { PCAP } from '../pcap/index-tables';
-import { IndexSummary, indexCaptures, sortOutCaptures } from '../pcap/indexer';
+import { IndexOptions, IndexSummary, NewCapture, indexNewCaptures, sortOutCaptures } from '../pcap/indexer';
 import { formatCaptureProblem } from '../pcap/problems';
 import { CaptureInfo, CaptureProblem } from '../pcap/types';
 import { CaptureFeed } from '../zeek/capture-feed';
@@ -23,13 +23,14 @@ interface AnalyzeOptions {
   progress?: boolean;
 }
 
-interface Start { file: string; info: CaptureInfo; firstMicros: number }
+/** A new capture, its header and its first packet's time. */
+interface Start extends NewCapture { info: CaptureInfo; firstMicros: number }
 
 /** A capture's header and first packet's time (a look at its start only). */
-async function startOf(file: string): Promise<Start> {
+async function startOf(capture: NewCapture): Promise<Start> {
   let firstMicros = Infinity;
-  const info = await readCapture(file, r => { firstMicros = r.micros; }, { maxRecords: 1 });
-  return { file, info, firstMicros };
+  const info = await readCapture(capture.file, r => { firstMicros = r.micros; }, { maxRecords: 1 });
+  return { ...capture, info, firstMicros };
 }
 
 /** Pcaps of one link type, byte order and time unit read as one stream: sessions that cross files stay whole. */
@@ -67,11 +68,11 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
     problems.push(...sorted.problems);
     const reanalyze = sorted.known.filter(k => k.analyzedBy === null);
     const starts: Start[] = [];
-    for (const { file } of sorted.fresh) {
+    for (const capture of sorted.fresh) {
       try {
-        starts.push(await startOf(file));
+        starts.push(await startOf(capture));
       } catch (e) {
-        problems.push({ file, offset: 0, severity: 'error', message: (e as Error).message });
+        problems.push({ file: capture.file, offset: 0, severity: 'error', message: (e as Error).message });
       }
     }
     // Zeek sees the captures in the order of their packets' times, whatever their names.
@@ -90,24 +91,25 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
       bar.update(Math.floor(read / 1048576), { file });
     };
 
-    const fingerprintOf = new Map(sorted.fresh.map(f => [f.file, f.fingerprint]));
+    // Already sorted out above: only the new captures, in the order Zeek reads them.
+    const indexStarts = (o: IndexOptions) => indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, o);
     if (starts.length && oneStream(starts)) {
       const logs = nextLogs();
       const run = startZeek(zeek, { capture: '-', db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
       const feed = new CaptureFeed(run.stdin);
       const littleEndian = starts[0].info.littleEndian;
-      summary = await indexCaptures(db, starts.map(s => s.file), {
+      summary = await indexStarts({
         onData: (file, chunk) => feed.write(file, chunk, littleEndian),
         onProgress: progress,
       });
       await feed.end();
       const result = await run.done;
-      if (result.status === 0) succeeded.push({ logs, fingerprints: starts.map(s => fingerprintOf.get(s.file)!), captureIds: [] });
+      if (result.status === 0) succeeded.push({ logs, fingerprints: starts.map(s => s.fingerprint), captureIds: [] });
       else errors.push(zeekFailure(`the stream of ${starts.length} captures`, result));
     } else if (starts.length) {
       // Link types, byte orders or formats differ: Zeek reads each capture on its own, then they are indexed.
-      for (const { file } of starts) await runOne(file, { fingerprints: [fingerprintOf.get(file)!], captureIds: [] });
-      summary = await indexCaptures(db, starts.map(s => s.file), { onProgress: progress });
+      for (const { file, fingerprint } of starts) await runOne(file, { fingerprints: [fingerprint], captureIds: [] });
+      summary = await indexStarts({ onProgress: progress });
     }
     // Captures indexed earlier (zeek-arrow index) but never analyzed: Zeek reads them now.
     for (const { file, captureId } of reanalyze) await runOne(file, { fingerprints: [], captureIds: [captureId] });

@@ -22,9 +22,8 @@ export async function mergeLogs(db: Database, from: string): Promise<Record<stri
         const schema = LogSchema.fromJSON({ path: String(row.log_path), fields: JSON.parse(String(row.fields)) });
         await tables.ensure(schema);
         const source = `${alias}.main.${ident(String(row.table_name))}`;
-        const count = await db.all(`SELECT count(*) AS n FROM ${source}`);
-        await db.run(`INSERT INTO ${ident(tables.tableOf(schema.path))} BY NAME SELECT * FROM ${source}`);
-        added[schema.path] = Number(count[0].n);
+        const inserted = await db.query(`INSERT INTO ${ident(tables.tableOf(schema.path))} BY NAME SELECT * FROM ${source}`);
+        added[schema.path] = Number(inserted.rowsChanged);
       }
     });
     return added;

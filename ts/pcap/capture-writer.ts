@@ -85,9 +85,9 @@ function unitsPerSecond(tsresol: number): bigint {
   return tsresol & 0x80 ? 1n << BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);
 }
 
-function enhancedPacket(interfaceId: number, units: bigint, caplen: number, origlen: number, data: Buffer, options = Buffer.alloc(0)): Buffer {
+function enhancedPacket(interfaceId: number, units: bigint, caplen: number, origlen: number, data: Buffer): Buffer {
   return block(EPB, Buffer.concat([u32(interfaceId, true), u32(Number(units >> 32n), true), u32(Number(units & 0xffffffffn), true),
-    u32(caplen, true), u32(origlen, true), data, padding(data.length), options]));
+    u32(caplen, true), u32(origlen, true), data, padding(data.length)]));
 }
 
 /**

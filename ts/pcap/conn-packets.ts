@@ -3,6 +3,7 @@
 import { Database } from '../duckdb/database';
 import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
 import { PCAP } from './index-tables';
+import { FRAGMENT } from './flow-segments';
 
 export async function columnsOf(db: Database, schema: string, table: string): Promise<Set<string>> {
   const rows = await db.all(`SELECT column_name FROM duckdb_columns() WHERE schema_name = '${schema}'
@@ -91,7 +92,7 @@ WITH k AS (${connSpansSql(connColumns)}
 )
 SELECT p.uid, cap.path AS file, p.capture_id, p."offset", p.ts,
   CASE WHEN p.from_a = p.orig_is_a THEN 'orig' ELSE 'resp' END AS direction,
-  CASE p.fragment WHEN 1 THEN 'first' WHEN 2 THEN 'later' WHEN 3 THEN 'incomplete' END AS fragment
+  CASE p.fragment WHEN ${FRAGMENT.FIRST} THEN 'first' WHEN ${FRAGMENT.LATER} THEN 'later' WHEN ${FRAGMENT.INCOMPLETE} THEN 'incomplete' END AS fragment
 FROM packets p JOIN ${PCAP}.captures cap USING (capture_id)
 WHERE p.ts >= p.from_ts AND (p.next_ts IS NULL OR p.ts < p.next_ts)`;
 }

@@ -3,40 +3,22 @@
 // indexing put together. The second read comes from the page cache.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread } from 'node:worker_threads';
+import { WorkerPool, serveJobs } from './worker-pool';
 
-/** Hashes files beside the caller's thread, on one or more threads of its own. Close it when done. */
-export class ContentHasher {
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
-  private next = 0;
-
+/** Hashes files beside the caller's thread, on threads of its own. Close it when done. */
+export class ContentHasher extends WorkerPool<string, string> {
   constructor(threads = 1) {
-    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const worker = new Worker(__filename);
-      worker.on('message', ({ id, hex, error }: { id: number; hex?: string; error?: string }) => {
-        const w = this.waiting.get(id)!;
-        this.waiting.delete(id);
-        if (error !== undefined) w.reject(new Error(error));
-        else w.resolve(hex!);
-      });
-      worker.on('error', e => { for (const w of this.waiting.values()) w.reject(e); this.waiting.clear(); });
-      return worker;
-    });
+    super(__filename, threads);
   }
 
   /** The SHA-256 (hex) of the file's bytes as stored, what `sha256sum` prints. */
   hashFile(path: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const id = this.next++;
-      this.waiting.set(id, { resolve, reject });
-      // In turn: the files of one run are of a size, and hashing is faster than scanning.
-      this.workers[id % this.workers.length].postMessage({ id, path });
-    });
+    return this.run(path, path);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map(w => w.terminate()));
+  protected override kind(): string {
+    return 'hash';
   }
 }
 
@@ -67,9 +49,4 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-if (!isMainThread && parentPort) {
-  const port = parentPort;
-  port.on('message', ({ id, path }: { id: number; path: string }) => {
-    sha256File(path).then(hex => port.postMessage({ id, hex }), (e: Error) => port.postMessage({ id, error: e.message }));
-  });
-}
+if (!isMainThread) serveJobs((path: string) => sha256File(path));

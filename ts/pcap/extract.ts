@@ -184,7 +184,7 @@ export async function extractSessions(db: Database, selection: SessionSelection,
   const chunks = format === 'pcap' ? pcapChunks(ordered, sources) : pcapngChunks(ordered);
   const output = await open(out, 'w');
   try {
-    for (const chunk of chunks) await output.write(chunk);
+    await output.writev(chunks); // one call, not one per record
   } finally {
     await output.close();
   }

@@ -91,8 +91,4 @@ export class FlowTable<T> {
     if (bucket) bucket.push(entry);
     else this.buckets.set(t.hash, [entry]);
   }
-
-  values(): T[] {
-    return [...this.buckets.values()].flatMap(bucket => bucket.map(e => e.value));
-  }
 }

@@ -13,15 +13,13 @@ import { CaptureProblem } from './types';
 import { ensureConnPacketsView } from './conn-packets';
 import { ContentHasher } from './content-hash';
 
-export interface IndexProblem extends CaptureProblem {}
-
 export interface IndexSummary {
   captures: number;
   skipped: number;
   packets: number;
   flows: number;
   bytes: number;
-  problems: IndexProblem[];
+  problems: CaptureProblem[];
 }
 
 export interface IndexOptions {
@@ -82,13 +80,15 @@ export async function fingerprint(file: string, size: number): Promise<string> {
  * Which captures the index knows already, by content (not name): a known one
  * that moved is recorded at its new place. Unreadable files are problems.
  */
-export async function sortOutCaptures(db: Database, files: string[]): Promise<{ fresh: NewCapture[]; known: KnownCapture[]; problems: IndexProblem[] }> {
+export interface SortedCaptures { fresh: NewCapture[]; known: KnownCapture[]; problems: CaptureProblem[] }
+
+export async function sortOutCaptures(db: Database, files: string[]): Promise<SortedCaptures> {
   await ensurePcapTables(db);
   const rows = await db.all(`SELECT fingerprint, path, capture_id, analyzed_by FROM ${PCAP}.captures`);
   const known = new Map(rows.map(r => [String(r.fingerprint), {
     file: String(r.path), captureId: Number(r.capture_id), analyzedBy: r.analyzed_by === null ? null : String(r.analyzed_by),
   }]));
-  const result = { fresh: [] as NewCapture[], known: [] as KnownCapture[], problems: [] as IndexProblem[] };
+  const result: SortedCaptures = { fresh: [], known: [], problems: [] };
   const seen = new Set<string>();
   for (const file of files) {
     try {
@@ -116,9 +116,13 @@ export async function sortOutCaptures(db: Database, files: string[]): Promise<{ 
 
 /** Indexes captures into `db`: where every flow's packets are, by file and byte offset. */
 export async function indexCaptures(db: Database, files: string[], options: IndexOptions = {}): Promise<IndexSummary> {
-  const { fresh: todo, known, problems } = await sortOutCaptures(db, files);
+  return indexNewCaptures(db, await sortOutCaptures(db, files), options);
+}
+
+/** Indexes the captures sortOutCaptures() found new (in the order given); the known ones count as skipped. */
+export async function indexNewCaptures(db: Database, sorted: SortedCaptures, options: IndexOptions = {}): Promise<IndexSummary> {
+  const { fresh: todo, known, problems } = sorted;
   const summary: IndexSummary = { captures: 0, skipped: known.length, packets: 0, flows: 0, bytes: 0, problems };
-  const knownContent = new Set((await db.all(`SELECT sha256 FROM ${PCAP}.captures`)).map(r => String(r.sha256)));
   const total = todo.reduce((n, t) => n + t.size, 0);
   // Bytes read of captures done, and of those being read now.
   let done = 0;
@@ -175,8 +179,6 @@ export async function indexCaptures(db: Database, files: string[], options: Inde
       summary.problems.push({ file, offset: 0, severity: 'error', message: `cannot hash: ${(e as Error).message}` });
       return;
     }
-    if (knownContent.has(sha256)) { summary.skipped++; return; }
-    knownContent.add(sha256);
     const { problems } = scanned;
 
     summary.flows += await storing().addCapture(db, { file, size, fingerprint: print, sha256, scanned });

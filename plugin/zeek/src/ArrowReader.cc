@@ -39,10 +39,7 @@ ArrowReader::ArrowReader(zeek::input::ReaderFrontend* frontend)
 
 Reply ArrowReader::Call(std::unique_ptr<Work> work) {
     work->writer = id_;
-    auto done = std::make_shared<Completion>();
-    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
-    runtime_->Post(std::move(work));
-    return done->Wait(reply_timeout_);
+    return runtime_->Call(std::move(work), reply_timeout_);
 }
 
 bool ArrowReader::Failed(const std::string& error) {

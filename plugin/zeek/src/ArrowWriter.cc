@@ -21,9 +21,10 @@ constexpr double kMaxBatchAge = 1.0;
 
 } // namespace
 
-// Heartbeats only send partial batches on in real time. Reading a trace, Zeek would wake every writer thread
-// once per second of network time for nothing (13,900 times each over the 543 MB benchmark capture, 2 s of
-// the run); its ASCII writer declines them the same way.
+// Heartbeats only send partial batches on in real time (a live capture, or a trace replayed in real time;
+// Zeek settles both before any writer starts). Reading a trace, Zeek would wake every writer thread once per
+// second of network time for nothing (13,900 times each over the 543 MB benchmark capture, 2 s of the run);
+// its ASCII writer declines them the same way.
 ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
     : zeek::logging::WriterBackend(frontend, zeek::run_state::reading_live || zeek::run_state::pseudo_realtime > 0),
       options_(ScriptOptions("LogArrow")),
@@ -39,10 +40,7 @@ std::unique_ptr<Work> ArrowWriter::NewWork(Work::Kind kind) {
 }
 
 Reply ArrowWriter::Call(std::unique_ptr<Work> work) {
-    auto done = std::make_shared<Completion>();
-    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
-    runtime_->Post(std::move(work));
-    return done->Wait(reply_timeout_);
+    return runtime_->Call(std::move(work), reply_timeout_);
 }
 
 bool ArrowWriter::Failed(const std::string& what, const std::string& error) {
@@ -167,17 +165,13 @@ bool ArrowWriter::DoFinish(double network_time) {
 }
 
 bool ArrowWriter::DoHeartbeat(double network_time, double current_time) {
-    // Zeek beats every writer once per second of network time: reading a trace, that is thousands of
-    // times a second, so this stays lock-free unless the writer has failed.
+    // Only in real time (see the constructor): a failed writer is reported while Zeek runs, and rows
+    // trickling in still reach the sink within about a second.
     if ( write_failed_.load(std::memory_order_relaxed) ) {
         std::lock_guard<std::mutex> lock(mutex_);
         return Failed("was disabled", write_error_);
     }
-    // Rows trickling in from a live capture (or a trace replayed in real time) still reach the sink
-    // within about a second; reading a trace, full batches are cheaper than many small appends.
-    const bool in_real_time = zeek::run_state::reading_live || zeek::run_state::pseudo_realtime > 0;
-    if ( in_real_time && builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge )
-        return SendBatch();
+    if ( builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge ) return SendBatch();
     return true;
 }
 

@@ -132,6 +132,13 @@ void NodeRuntime::Run() {
     Stopped();
 }
 
+Reply NodeRuntime::Call(std::unique_ptr<Work> work, double timeout) {
+    auto done = std::make_shared<Completion>();
+    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
+    Post(std::move(work));
+    return done->Wait(timeout);
+}
+
 void NodeRuntime::Post(std::unique_ptr<Work> work) {
     napi_threadsafe_function tsfn;
     {

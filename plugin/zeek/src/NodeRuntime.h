@@ -26,6 +26,9 @@ public:
     // Hands work to JS; blocks while JS's queue is full. Fails with a reply if the runtime is gone.
     void Post(std::unique_ptr<Work> work);
 
+    // Posts work and waits for JS's reply (at most `timeout` seconds).
+    Reply Call(std::unique_ptr<Work> work, double timeout);
+
     // The runtime being started or running (for the host binding, on the Node thread).
     static NodeRuntime* Current();
 
