@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from '../ts/duckdb/database';
 import { LogIngester } from '../ts/logs/ingest';
@@ -213,5 +213,48 @@ describe('extract: the file format follows the sources', () => {
     const summary = await extractSessions(db, { communityIds: ['1:no-such-flow'] }, out);
     assert.deepEqual([summary.packets, summary.format], [0, 'pcap']);
     assert.equal((await readRecords(out)).records.length, 0);
+  });
+});
+
+describe('extract: a capture gone or changed since it was indexed', () => {
+  let dir: string;
+  let db: Database;
+  const plain = 'http__bro.org.pcap';
+  const gzip = 'tls__tls-fragmented-handshake.pcap.gz';
+  before(async () => {
+    dir = tempDir();
+    for (const name of [plain, gzip]) copyFileSync(corpusPath('pcaps', name), join(dir, name));
+    db = await Database.open(':memory:');
+    assert.deepEqual((await indexCaptures(db, [join(dir, plain), join(dir, gzip)])).problems, []);
+  });
+  after(() => db.close());
+
+  const flowIn = async (name: string) => {
+    const rows = await db.all(`SELECT community_id, offsets[-1] AS last FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
+      WHERE path = '${join(dir, name)}' ORDER BY flow_packets.packets DESC, community_id LIMIT 1`);
+    return { id: String(rows[0].community_id), last: Number(rows[0].last) };
+  };
+
+  it('a plain capture cut short: the error names it and the first record missing', async () => {
+    const { id, last } = await flowIn(plain);
+    truncateSync(join(dir, plain), last + 10);
+    await assert.rejects(extractSessions(db, { communityIds: [id] }, join(dir, 'out.pcap')),
+      { message: `${join(dir, plain)}: no whole record at byte ${last} (the file changed since it was indexed?)` });
+  });
+
+  it('a gzip capture cut short: the error names it and what gunzip found', async () => {
+    const { id } = await flowIn(gzip);
+    const file = join(dir, gzip);
+    truncateSync(file, 5000);
+    await assert.rejects(extractSessions(db, { communityIds: [id] }, join(dir, 'out.pcap')),
+      { message: `${file}: cannot read: unexpected end of file` });
+  });
+
+  it('a gzip capture removed: the error names it, and the process does not fall over', async () => {
+    const { id } = await flowIn(gzip);
+    const file = join(dir, gzip);
+    rmSync(file);
+    await assert.rejects(extractSessions(db, { communityIds: [id] }, join(dir, 'out.pcap')),
+      { message: `${file}: cannot read: ENOENT: no such file or directory, open '${file}'` });
   });
 });

@@ -19,24 +19,30 @@ const MACROS = [
 
 export type Row = Record<string, DuckDBValue>;
 
+export interface OpenOptions {
+  /** Whether SQL turning log text into columns runs here (schema/mapping.ts): its UDF and macros cost ~13 ms per
+   *  connection, which a quick command such as extract does without. Default true. */
+  logText?: boolean;
+}
+
 /** A DuckDB database file opened for zeek-arrow: no extension downloads, UTC, our macros. */
 export class Database {
   private constructor(readonly path: string, readonly instance: DuckDBInstance, readonly connection: DuckDBConnection,
-    private readonly ownsInstance = true) {}
+    private readonly logText: boolean, private readonly ownsInstance = true) {}
 
-  static async open(path: string, options: Record<string, string> = {}): Promise<Database> {
+  static async open(path: string, settings: Record<string, string> = {}, { logText = true }: OpenOptions = {}): Promise<Database> {
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, {
         autoinstall_known_extensions: 'false',
         autoload_known_extensions: 'false',
-        ...options,
+        ...settings,
       });
     } catch (e) {
       throw new Error(`cannot open DuckDB database '${path}': ${(e as Error).message}`);
     }
     const connection = await instance.connect();
-    const db = new Database(path, instance, connection);
+    const db = new Database(path, instance, connection, logText);
     await db.prepareConnection(connection);
     return db;
   }
@@ -45,12 +51,13 @@ export class Database {
   async fork(): Promise<Database> {
     const connection = await this.instance.connect();
     await this.prepareConnection(connection);
-    return new Database(this.path, this.instance, connection, false);
+    return new Database(this.path, this.instance, connection, this.logText, false);
   }
 
   /** Settings, UDFs and macros every connection we run SQL on needs. */
   async prepareConnection(connection: DuckDBConnection): Promise<void> {
     await connection.run(`SET TimeZone = 'UTC'`);
+    if (!this.logText) return;
     connection.registerScalarFunction(DuckDBScalarFunction.create({
       name: 'zeek_unescape_tsv',
       returnType: VARCHAR,

@@ -2,6 +2,7 @@
 // as it is on disk, merged in time order across the captures it came from.
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { FileHandle, open } from 'node:fs/promises';
 import { Database } from '../duckdb/database';
 import { literal } from '../duckdb/sql-text';
@@ -142,22 +143,29 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
   let position = 0;
   let next = 0;
   let pending: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(capture.path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (next < sorted.length) {
-      const p = sorted[next];
-      const start = p.offset - position;
-      if (start + 16 > pending.length) break;
-      const size = recordSize(pending.subarray(start), capture);
-      if (size > MAX_RECORD) throw changed(p);
-      if (start + size > pending.length) break;
-      into.set(p, Buffer.from(pending.subarray(start, start + size)));
-      next++;
+  // pipeline(): a read error reaches the loop (pipe() would leave it waiting), and leaving the loop closes the file.
+  const stream = pipeline(createReadStream(capture.path), createGunzip(), () => undefined);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (next < sorted.length) {
+        const p = sorted[next];
+        const start = p.offset - position;
+        if (start + 16 > pending.length) break;
+        const size = recordSize(pending.subarray(start), capture);
+        if (size > MAX_RECORD) throw changed(p);
+        if (start + size > pending.length) break;
+        into.set(p, Buffer.from(pending.subarray(start, start + size)));
+        next++;
+      }
+      const keepFrom = next < sorted.length ? Math.min(sorted[next].offset - position, pending.length) : pending.length;
+      position += keepFrom;
+      pending = pending.subarray(keepFrom);
+      if (next >= sorted.length) break;
     }
-    const keepFrom = next < sorted.length ? Math.min(sorted[next].offset - position, pending.length) : pending.length;
-    position += keepFrom;
-    pending = pending.subarray(keepFrom);
-    if (next >= sorted.length) break;
+  } catch (e) {
+    if (e === stream.errored) throw new Error(`${capture.path}: cannot read: ${(e as Error).message}`);
+    throw e;
   }
   if (next < sorted.length) throw changed(sorted[next]);
 }
