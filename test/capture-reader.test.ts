@@ -508,4 +508,18 @@ describe('readCapture: a look at the start', () => {
         [whole.info.format, whole.info.linkTypes, whole.info.littleEndian, whole.info.nanosecond]);
     });
   }
+
+  it('a first record longer than the small buffers a look starts with (64 KiB) comes whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capture-reader-'));
+    try {
+      const file = join(dir, 'long-first.pcap');
+      const first = bytes(200000, 3);
+      writeFileSync(file, Buffer.concat([pcapHeader(0xa1b2c3d4, true, 262144, 1), pcapRecord(true, 1, 2, first), pcapRecord(true, 3, 4, bytes(60, 5))]));
+      const read = await readAll(file, { maxRecords: 1 });
+      assert.deepEqual(read.problems, []);
+      assert.deepEqual(read.records.map(r => [r.offset, r.caplen, sha256(r.data)]), [[24, 200000, sha256(first)]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

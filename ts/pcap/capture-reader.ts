@@ -24,6 +24,8 @@ export interface ReadOptions {
 
 
 const BUFFER_SIZE = 8 << 20;
+/** Buffer and read sizes for a look at a capture's first records (the buffer grows if they are longer). */
+const FIRST_LOOK = 64 << 10;
 const PROGRESS_STEP = 4 << 20;
 /** libpcap's MAXIMUM_SNAPLEN: a pcap record claiming more than this and the file's snaplen is damage. */
 const MAX_SNAPLEN = 262144;
@@ -54,21 +56,21 @@ const READ_AHEAD = 4 << 20;
 /** Reads under way at once: the disk keeps busy while the parser works through a chunk. */
 const READS_AHEAD = 2;
 
-function fileSource(handle: FileHandle): Source {
+function fileSource(handle: FileHandle, chunkSize = READ_AHEAD): Source {
   let position = 0;
   let consumed = 0;
   let pending: Buffer = Buffer.alloc(0);
   let ended = false;
   // Chunks in turn: one being parsed, the others being read into (a chunk is read into only once it is used up).
-  const chunks = Array.from({ length: READS_AHEAD + 1 }, () => Buffer.allocUnsafe(READ_AHEAD));
+  const chunks = Array.from({ length: READS_AHEAD + 1 }, () => Buffer.allocUnsafe(chunkSize));
   let turn = 0;
   const ahead: Promise<Buffer>[] = [];
   const fetch = (): Promise<Buffer> => {
     const chunk = chunks[turn];
     turn = (turn + 1) % chunks.length;
     const at = position;
-    position += READ_AHEAD;
-    return handle.read(chunk, 0, READ_AHEAD, at).then(r => chunk.subarray(0, r.bytesRead));
+    position += chunkSize;
+    return handle.read(chunk, 0, chunkSize, at).then(r => chunk.subarray(0, r.bytesRead));
   };
   return {
     async read(buf, at) {
@@ -182,7 +184,8 @@ export async function readCapture(
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
     gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-    source = gzip ? gzipSource(file) : fileSource(handle);
+    // A look at the first records needs no 20 MiB of buffers (analyze looks at thousands of captures).
+    source = gzip ? gzipSource(file) : fileSource(handle, options.maxRecords !== undefined ? FIRST_LOOK : READ_AHEAD);
   } catch (e) {
     await handle.close();
     throw e;
@@ -220,7 +223,7 @@ class Reader {
     private readonly onRecord: (record: CaptureRecord) => void,
     private readonly options: ReadOptions,
   ) {
-    this.buf = new Uint8Array(Math.max(1, options.bufferSize ?? BUFFER_SIZE));
+    this.buf = new Uint8Array(Math.max(1, options.bufferSize ?? (options.maxRecords !== undefined ? FIRST_LOOK : BUFFER_SIZE)));
     this.view = new DataView(this.buf.buffer);
     this.info = {
       format: 'pcap', gzip, littleEndian: true, nanosecond: false, snaplen: 0, linkTypes: [], interfaces: [], sections: [], headerLength: 0,
