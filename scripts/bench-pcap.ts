@@ -6,18 +6,20 @@
 //    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`,
 //    from the page cache and from disk (the capture's pages evicted first);
 //  - the largest capture cut into 128 MiB pieces: indexed at once on every core,
-//    next to tcpdump over the pieces one after another and one per core.
+//    next to tcpdump over the pieces one after another and one per core;
+//  - extraction by uid when conn has millions of rows (--conns), with conn's indexes and without.
 // The session comes from conn.log of a Zeek run over the capture when Zeek is
 // here (Community ID logged), else from the index alone (--community-id).
 //
-//   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--dir D] [--runs N]
+//   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--dir D] [--runs N] [--conns 10M]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
 import { extractSessions } from '../ts/pcap/extract';
+import { ensureConnPacketsView } from '../ts/pcap/conn-packets';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { findZeek } from '../ts/zeek/find-zeek';
 import { buildBigCapture, cutIntoPieces, parseSize } from './build-big-capture';
@@ -85,7 +87,7 @@ function chooseSession(db: string, dir: string, capture: string): Session {
   return { select: ['--community-id', id], filter: `tcp and host ${a} and host ${b} and port ${p} and port ${q}`, label: `flow ${id}` };
 }
 
-async function benchSize(size: number, dir: string, runs: number): Promise<string[]> {
+async function benchSize(size: number, dir: string, runs: number): Promise<{ report: string[]; session: Session }> {
   const capture = join(dir, `big-${size}.pcap`);
   if (!existsSync(capture) || statSync(capture).size < size) {
     process.stdout.write(`building ${capture} ...\n`);
@@ -161,7 +163,7 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
   const indexLine = (label: string, t: { tcpdump: number[]; index: number[] }) =>
     `  index ${label}: zeek-arrow ${rate(t.index).toFixed(0)} MB/s, tcpdump -w /dev/null ${rate(t.tcpdump).toFixed(0)} MB/s, ` +
     `ratio ${(rate(t.index) / rate(t.tcpdump)).toFixed(2)} (target >= 0.5)`;
-  return [
+  const report = [
     `${mb.toFixed(0)} MB capture, ${packets} packets in ${flows} flows (median of ${runs} runs):`,
     canDrop ? indexLine('from disk', cold) : '  index from disk: not measured (dd iflag=nocache could not evict the capture)',
     indexLine('from page cache', warm),
@@ -174,6 +176,56 @@ async function benchSize(size: number, dir: string, runs: number): Promise<strin
         `command ÷ tcpdump ${(median(coldCommand) / median(coldScan)).toFixed(2)}`
       : '  extract with the capture on disk: not measured (dd iflag=nocache could not evict it)',
   ];
+  return { report, session };
+}
+
+/**
+ * Extraction by uid from a conn table of a capture store's size: the largest capture's database with its conns
+ * copied over and again (each copy a day later, with uids and Community IDs of its own), with conn's indexes and without.
+ */
+async function benchManyConns(size: number, dir: string, runs: number, conns: number, session: Session): Promise<string[]> {
+  if (session.select[0] !== '--uid') return ['extract from a large conn: not measured (no Zeek here, so no conn table)'];
+  const db = join(dir, `conns-${size}.duckdb`);
+  rmSync(`${db}.wal`, { force: true });
+  copyFileSync(join(dir, `index-${size}.duckdb`), db);
+  const handle = await Database.open(db, {}, { logText: false });
+  const out = join(dir, 'session.pcap');
+  const uid = session.select[1];
+  const extractTimes = async () => {
+    const t: number[] = [];
+    for (let run = 0; run < Math.max(runs, 5); run++) {
+      const start = process.hrtime.bigint();
+      await extractSessions(handle, { uids: [uid] }, out);
+      t.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return t;
+  };
+  try {
+    await handle.run('DROP INDEX IF EXISTS conn_uid');
+    await handle.run('DROP INDEX IF EXISTS conn_community_id');
+    const own = Number((await handle.all('SELECT count(*) AS n FROM conn'))[0].n);
+    await handle.run(`INSERT INTO conn SELECT * EXCLUDE (i) REPLACE (ts + INTERVAL (i) DAY AS ts, uid || 'x' || i AS uid,
+      community_id || 'x' || i AS community_id) FROM conn, range(1, ${Math.ceil(conns / own)}) r(i)`);
+    await handle.run('CHECKPOINT');
+    const total = Number((await handle.all('SELECT count(*) AS n FROM conn'))[0].n);
+    const before = statSync(db).size;
+    const scanned = await extractTimes();
+    const start = process.hrtime.bigint();
+    await ensureConnPacketsView(handle);
+    await handle.run('CHECKPOINT');
+    const built = Number(process.hrtime.bigint() - start) / 1e9;
+    const indexBytes = statSync(db).size - before;
+    const indexed = await extractTimes();
+    return [
+      `extract ${session.label} from a conn of ${total} rows (the ${size >> 20} MiB capture's ${own}, copied; in process, median of ${indexed.length}):`,
+      `  with conn's indexes on uid and community_id: ${median(indexed).toFixed(1)} ms; without: ${median(scanned).toFixed(1)} ms`,
+      `  the indexes: built in ${built.toFixed(1)} s, ${(indexBytes / 1e6).toFixed(0)} MB (${(indexBytes / total).toFixed(0)} bytes a conn)`,
+    ];
+  } finally {
+    handle.close();
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
+  }
 }
 
 /**
@@ -222,13 +274,21 @@ async function main(): Promise<void> {
     .option('--sizes <sizes>', 'capture sizes, comma-separated (K, M, G suffixes)', '512M,2G')
     .option('--dir <dir>', 'where captures and databases go', join(tmpdir(), 'zeek-arrow-bench-pcap'))
     .option('--runs <n>', 'runs of each timing (the median is reported)', v => Number(v), 3)
-    .parse().opts<{ sizes: string; dir: string; runs: number }>();
+    .option('--conns <n>', 'rows of the large conn table extraction is timed on (0: not timed)', parseSize, 10_000_000)
+    .parse().opts<{ sizes: string; dir: string; runs: number; conns: number }>();
   mkdirSync(options.dir, { recursive: true });
   if (spawnSync('tcpdump', ['--version']).status !== 0) throw new Error('tcpdump is needed as the peer (apt-get install tcpdump)');
   const report: string[] = [];
   const sizes = options.sizes.split(',').map(parseSize);
-  for (const size of sizes) report.push(...await benchSize(size, options.dir, options.runs));
-  report.push(...await benchPieces(sizes[sizes.length - 1], options.dir, options.runs));
+  let session: Session | undefined;
+  for (const size of sizes) {
+    const result = await benchSize(size, options.dir, options.runs);
+    report.push(...result.report);
+    session = result.session;
+  }
+  const largest = sizes[sizes.length - 1];
+  report.push(...await benchPieces(largest, options.dir, options.runs));
+  if (options.conns > 0) report.push(...await benchManyConns(largest, options.dir, options.runs, options.conns, session!));
   process.stdout.write(`\n${report.join('\n')}\n`);
 }
 

@@ -258,3 +258,86 @@ describe('extract: a capture gone or changed since it was indexed', () => {
       { message: `${file}: cannot read: ENOENT: no such file or directory, open '${file}'` });
   });
 });
+
+describe('extract: conn looked up through its indexes, not scanned', () => {
+  const traces = ['wikipedia.trace', 'tunnels__Teredo.pcap', 'var-services-std-ports.trace'];
+  const connIndexes = async (db: Database) => (await db.all(`SELECT index_name FROM duckdb_indexes()
+    WHERE table_name = 'conn' AND database_name = current_database() ORDER BY 1`)).map(r => String(r.index_name));
+  const plan = async (db: Database, sql: string) => (await db.all(`EXPLAIN ANALYZE ${sql}`)).map(r => String(Object.values(r)[1])).join('\n');
+
+  for (const trace of traces) {
+    it(`${trace}: every conn, the same packets by index lookups, by scans, and by addresses when conn has no Community ID`, async () => {
+      const dir = tempDir();
+      const db = await database(trace, [corpusPath('pcaps', trace)]);
+      try {
+        assert.deepEqual(await connIndexes(db), ['conn_community_id', 'conn_uid']);
+        const uids = (await db.all('SELECT uid FROM conn ORDER BY uid')).map(r => String(r.uid));
+        const tcp = new Set((await db.all(`SELECT uid FROM conn WHERE proto = 'tcp'`)).map(r => String(r.uid)));
+        const extractAll = async (label: string) => {
+          const files: Buffer[] = [];
+          let tcpPackets = 0;
+          for (const uid of uids) {
+            const out = join(dir, `${uid}-${label}.pcap`);
+            const { packets } = await extractSessions(db, { uids: [uid] }, out);
+            if (tcp.has(uid)) tcpPackets += packets;
+            files.push(readFileSync(out));
+          }
+          // And all TCP conns at once (--where): their packets, each once.
+          const out = join(dir, `tcp-${label}.pcap`);
+          assert.equal((await extractSessions(db, { where: `proto = 'tcp'` }, out)).packets, tcpPackets);
+          files.push(readFileSync(out));
+          return files;
+        };
+        const byIndex = await extractAll('index');
+        assert.ok(byIndex.some(f => f.length > 24), 'some conn has packets');
+        await db.run('DROP INDEX conn_uid');
+        await db.run('DROP INDEX conn_community_id');
+        assert.deepEqual(await extractAll('scan'), byIndex);
+        await db.run('ALTER TABLE conn DROP COLUMN community_id');
+        assert.deepEqual(await extractAll('addresses'), byIndex);
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  it('a later conn.log with a new record field: the field is added to the indexed table, and the indexes stay', async () => {
+    const dir = tempDir();
+    const db = await database('wikipedia.trace', [corpusPath('pcaps', 'wikipedia.trace')]);
+    try {
+      // The same conns with id.vlan added after id.resp_p, as the vlan_fivetuple conn key would log it.
+      const lines = readFileSync(corpusPath('zeek-logs', 'tsv', 'wikipedia.trace', 'conn.log'), 'utf8').split('\n');
+      const at = lines.find(l => l.startsWith('#fields'))!.split('\t').indexOf('id.resp_p');
+      const edited = lines.map(l => {
+        if (l === '' || (l.startsWith('#') && !l.startsWith('#fields') && !l.startsWith('#types'))) return l;
+        const f = l.split('\t');
+        const header = l.startsWith('#');
+        f.splice(header ? at + 1 : at, 0, l.startsWith('#fields') ? 'id.vlan' : header ? 'int' : '7'); // data has no '#fields' cell
+        return f.join('\t');
+      });
+      const file = join(dir, 'conn.log');
+      writeFileSync(file, edited.join('\n'));
+      const summary = await LogIngester.ingest(db, [file]);
+      assert.deepEqual(summary.problems, []);
+      assert.deepEqual(await connIndexes(db), ['conn_community_id', 'conn_uid']);
+      const [counts] = await db.all('SELECT count(*) AS conns, count(id.vlan) AS tagged, count(DISTINCT uid) AS uids FROM conn');
+      assert.deepEqual([counts.conns, counts.tagged, counts.uids], [68n, 34n, 34n]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('at 150,000 conns, a uid and a Community ID are found by index scans', async () => {
+    const db = await database('wikipedia.trace', [corpusPath('pcaps', 'wikipedia.trace')]);
+    try {
+      await db.run(`INSERT INTO conn SELECT * EXCLUDE (i) REPLACE (uid || 'x' || i AS uid, community_id || 'x' || i AS community_id)
+        FROM conn, range(1, 4412) r(i)`);
+      const [conn] = await db.all(`SELECT count(*) AS n, any_value(uid) AS uid, any_value(community_id) AS id FROM conn`);
+      assert.equal(conn.n, 150_008n);
+      assert.match(await plan(db, `SELECT community_id FROM main.conn WHERE uid IN ('${conn.uid}')`), /Index Scan/);
+      assert.match(await plan(db, `SELECT uid FROM main.conn WHERE community_id IN ('${conn.id}')`), /Index Scan/);
+    } finally {
+      db.close();
+    }
+  });
+});

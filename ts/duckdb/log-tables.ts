@@ -74,9 +74,20 @@ export class LogTables {
     }
     const merged = known.merge(schema);
     if (merged === known) return known;
-    for (const sql of addColumnsSql(table, known.columns, merged.columns, [])) await this.db.run(sql);
+    await this.withoutIndexes(table, async () => {
+      for (const sql of addColumnsSql(table, known.columns, merged.columns, [])) await this.db.run(sql);
+    });
     await this.save(merged);
     return merged;
+  }
+
+  /** DuckDB adds no field to a record column of an indexed table (conn's uid index): the indexes go and come back. */
+  private async withoutIndexes(table: string, work: () => Promise<void>): Promise<void> {
+    const indexes = await this.db.all(`SELECT index_name, sql FROM duckdb_indexes()
+      WHERE schema_name = 'main' AND table_name = ${literal(table)} AND database_name = current_database()`);
+    for (const i of indexes) await this.db.run(`DROP INDEX main.${ident(String(i.index_name))}`);
+    await work();
+    for (const i of indexes) await this.db.run(String(i.sql));
   }
 
   private async save(schema: LogSchema): Promise<void> {

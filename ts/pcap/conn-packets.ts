@@ -4,6 +4,7 @@ import { Database } from '../duckdb/database';
 import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
 import { PCAP } from './index-tables';
 import { FRAGMENT } from './flow-segments';
+import { literal } from '../duckdb/sql-text';
 
 export async function columnsOf(db: Database, schema: string, table: string): Promise<Set<string>> {
   const rows = await db.all(`SELECT column_name FROM duckdb_columns() WHERE schema_name = '${schema}'
@@ -27,7 +28,7 @@ function counterpartSql(type: string, table: Record<number, number>): string {
  * ID when conn has one, else the endpoints either way round (ICMP types mapped
  * to ports as Zeek keys them). Packet times are µs as Zeek logs them.
  */
-export function connSpansSql(connColumns: Set<string>, selected?: string): string {
+export function connSpansSql(connColumns: Set<string>, selected?: string, selectedFlows?: string[]): string {
   const protoNumber = `CASE proto WHEN 'tcp' THEN 6 WHEN 'udp' THEN 17 WHEN 'icmp'
     THEN CASE WHEN contains(id.orig_h, ':') THEN 58 ELSE 1 END END`;
   const proto = connColumns.has('ip_proto') ? `coalesce(ip_proto, ${protoNumber})` : protoNumber;
@@ -36,9 +37,11 @@ export function connSpansSql(connColumns: Set<string>, selected?: string): strin
     WHEN proto_number = 58 THEN ${counterpartSql('orig_p', ICMP6_COUNTERPARTS)} END`;
   const endpoint = (h: string, p: string) => `${h} || ' ' || ${p}`;
   const before = (x: string, y: string) => `(${x}.start_ts < ${y}.start_ts OR (${x}.start_ts = ${y}.start_ts AND ${x}.uid < ${y}.uid))`;
-  // With a selection, only conns between the selected conns' addresses can share their flows: the rest are not
-  // looked at (the query then costs a scan of two address columns, not a flow name for every conn).
-  const related = selected ? `WHERE id.orig_h IN (SELECT address FROM addresses) AND id.resp_h IN (SELECT address FROM addresses)` : '';
+  // With a selection, only conns that can share the selected conns' flows are looked at: those of their Community
+  // IDs when the caller found them (a lookup in conn's index), else those between their addresses (a scan of two
+  // address columns, not a flow name for every conn).
+  const related = !selected ? '' : selectedFlows ? `WHERE community_id IN (${selectedFlows.map(literal).join(', ') || 'NULL'})`
+    : `WHERE id.orig_h IN (SELECT address FROM addresses) AND id.resp_h IN (SELECT address FROM addresses)`;
   return `WITH ${selected ? `picked AS MATERIALIZED (
   SELECT uid, id.orig_h AS orig_h, id.resp_h AS resp_h FROM main.conn WHERE ${selected}
 ), addresses AS MATERIALIZED (
@@ -103,5 +106,9 @@ export async function ensureConnPacketsView(db: Database): Promise<boolean> {
   const index = await columnsOf(db, PCAP, 'flow_packets');
   if (conn.size === 0 || index.size === 0) return false;
   await db.run(connPacketsSql(conn));
+  // Extraction looks a conn up by uid, and its flow's other conns by Community ID: lookups, not scans of conn, so
+  // they take as long at 10 million conns as at 10 thousand (~45 bytes a conn each; built once, then kept up to date).
+  if (conn.has('uid')) await db.run('CREATE INDEX IF NOT EXISTS conn_uid ON main.conn (uid)');
+  if (conn.has('community_id')) await db.run('CREATE INDEX IF NOT EXISTS conn_community_id ON main.conn (community_id)');
   return true;
 }

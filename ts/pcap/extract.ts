@@ -42,9 +42,17 @@ async function spansFor(db: Database, selection: SessionSelection): Promise<Span
   if (!conditions.length) return [];
   const columns = await columnsOf(db, 'main', 'conn');
   if (!columns.size) throw new Error(`no conn table in ${db.path}: ingest conn.log or run Zeek with the Arrow writer first`);
+  const selected = conditions.join(' AND ');
+  // The selected conns' Community IDs first (by uid, a lookup in conn's uid index): their flows' other conns are
+  // then looked up too. A selected conn without one is matched by its addresses.
+  let flows: string[] | undefined;
+  if (columns.has('community_id')) {
+    const ids = await db.all(`SELECT DISTINCT community_id FROM main.conn WHERE ${selected}`);
+    if (ids.every(r => r.community_id !== null)) flows = ids.map(r => String(r.community_id));
+  }
   const rows = await db.all(`SELECT community_id, proto_number, orig_h, orig_p, resp_h, resp_port,
       CASE WHEN isinf(from_ts) THEN NULL ELSE epoch_us(from_ts) END AS from_us, epoch_us(next_ts) AS next_us
-    FROM (${connSpansSql(columns, conditions.join(' AND '))})`);
+    FROM (${connSpansSql(columns, selected, flows)})`);
   return rows.map(r => ({
     // Without a logged Community ID, the one Zeek would have logged: the packet index is keyed by it.
     communityId: r.community_id !== null ? String(r.community_id) : zeekCommunityId(Number(r.proto_number),
