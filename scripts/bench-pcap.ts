@@ -217,7 +217,7 @@ async function benchManyConns(size: number, dir: string, runs: number, conns: nu
     const indexBytes = statSync(db).size - before;
     const indexed = await extractTimes();
     return [
-      `extract ${session.label} from a conn of ${total} rows (the ${size >> 20} MiB capture's ${own}, copied; in process, median of ${indexed.length}):`,
+      `extract ${session.label} from a conn of ${total} rows (the ${Math.round(size / 2 ** 20)} MiB capture's ${own}, copied; in process, median of ${indexed.length}):`,
       `  with conn's indexes on uid and community_id: ${median(indexed).toFixed(1)} ms; without: ${median(scanned).toFixed(1)} ms`,
       `  the indexes: built in ${built.toFixed(1)} s, ${(indexBytes / 1e6).toFixed(0)} MB (${(indexBytes / total).toFixed(0)} bytes a conn)`,
     ];
