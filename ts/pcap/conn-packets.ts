@@ -4,12 +4,17 @@ import { Database } from '../duckdb/database';
 import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
 import { PCAP } from './index-tables';
 import { FRAGMENT } from './flow-segments';
-import { literal } from '../duckdb/sql-text';
+import { ident, literal } from '../duckdb/sql-text';
 
+/** The table's top-level column names; none when there is no such table. */
 export async function columnsOf(db: Database, schema: string, table: string): Promise<Set<string>> {
-  const rows = await db.all(`SELECT column_name FROM duckdb_columns() WHERE schema_name = '${schema}'
-    AND table_name = '${table}' AND database_name = current_database()`);
-  return new Set(rows.map(r => String(r.column_name)));
+  // A query of no rows names them in ~1 ms, where duckdb_columns() walks every catalog (~9 ms, an extract's worth).
+  try {
+    return new Set((await db.query(`SELECT * FROM ${ident(schema)}.${ident(table)} LIMIT 0`)).columnNames());
+  } catch (e) {
+    if ((e as Error).message.startsWith('Catalog Error')) return new Set();
+    throw e;
+  }
 }
 
 /** SQL mapping an ICMP type to the port Community ID pairs it with (NULL: one-way type). */
