@@ -18,7 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
-import { extractSessions } from '../ts/pcap/extract';
+import { SessionSelection, extractSessions } from '../ts/pcap/extract';
 import { ensureConnPacketsView } from '../ts/pcap/conn-packets';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { findZeek } from '../ts/zeek/find-zeek';
@@ -127,15 +127,11 @@ async function benchSize(size: number, dir: string, runs: number): Promise<{ rep
   const session = chooseSession(db, dir, capture);
   const out = join(dir, 'session.pcap');
   const handle = await Database.open(db, { access_mode: 'read_only' });
-  const inside: number[] = [];
-  let extracted = 0;
+  let inside: number[];
+  let extracted: number;
   try {
     const selection = session.select[0] === '--uid' ? { uids: [session.select[1]] } : { communityIds: [session.select[1]] };
-    for (let run = 0; run < Math.max(runs, 5); run++) {
-      const start = process.hrtime.bigint();
-      extracted = (await extractSessions(handle, selection, out)).packets;
-      inside.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
+    ({ times: inside, packets: extracted } = await timeExtraction(handle, selection, out, runs));
   } finally {
     handle.close();
   }
@@ -179,6 +175,18 @@ async function benchSize(size: number, dir: string, runs: number): Promise<{ rep
   return { report, session };
 }
 
+/** extractSessions() timed inside the process (ms), at least 5 times. */
+async function timeExtraction(db: Database, selection: SessionSelection, out: string, runs: number): Promise<{ times: number[]; packets: number }> {
+  const times: number[] = [];
+  let packets = 0;
+  for (let run = 0; run < Math.max(runs, 5); run++) {
+    const start = process.hrtime.bigint();
+    packets = (await extractSessions(db, selection, out)).packets;
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return { times, packets };
+}
+
 /**
  * Extraction by uid from a conn table of a capture store's size: the largest capture's database with its conns
  * copied over and again (each copy a day later, with uids and Community IDs of its own), with conn's indexes and without.
@@ -188,18 +196,9 @@ async function benchManyConns(size: number, dir: string, runs: number, conns: nu
   const db = join(dir, `conns-${size}.duckdb`);
   rmSync(`${db}.wal`, { force: true });
   copyFileSync(join(dir, `index-${size}.duckdb`), db);
-  const handle = await Database.open(db, {}, { logText: false });
+  const handle = await Database.open(db);
   const out = join(dir, 'session.pcap');
-  const uid = session.select[1];
-  const extractTimes = async () => {
-    const t: number[] = [];
-    for (let run = 0; run < Math.max(runs, 5); run++) {
-      const start = process.hrtime.bigint();
-      await extractSessions(handle, { uids: [uid] }, out);
-      t.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    return t;
-  };
+  const extractTimes = async () => (await timeExtraction(handle, { uids: [session.select[1]] }, out, runs)).times;
   try {
     await handle.run('DROP INDEX IF EXISTS conn_uid');
     await handle.run('DROP INDEX IF EXISTS conn_community_id');
@@ -208,13 +207,18 @@ async function benchManyConns(size: number, dir: string, runs: number, conns: nu
       community_id || 'x' || i AS community_id) FROM conn, range(1, ${Math.ceil(conns / own)}) r(i)`);
     await handle.run('CHECKPOINT');
     const total = Number((await handle.all('SELECT count(*) AS n FROM conn'))[0].n);
-    const before = statSync(db).size;
+    // Blocks in use, not the file's size: blocks the dropped indexes freed are used again.
+    const usedBytes = async () => {
+      const [r] = await handle.all('SELECT used_blocks * block_size AS bytes FROM pragma_database_size()');
+      return Number(r.bytes);
+    };
+    const before = await usedBytes();
     const scanned = await extractTimes();
     const start = process.hrtime.bigint();
     await ensureConnPacketsView(handle);
     await handle.run('CHECKPOINT');
     const built = Number(process.hrtime.bigint() - start) / 1e9;
-    const indexBytes = statSync(db).size - before;
+    const indexBytes = await usedBytes() - before;
     const indexed = await extractTimes();
     return [
       `extract ${session.label} from a conn of ${total} rows (the ${Math.round(size / 2 ** 20)} MiB capture's ${own}, copied; in process, median of ${indexed.length}):`,

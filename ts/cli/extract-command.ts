@@ -7,7 +7,7 @@ export async function extractCommand(options: { db: string; uid?: string[]; comm
     throw new Error('say which sessions: --uid, --community-id or --where');
   }
   if (!existsSync(options.db)) throw new Error(`no database at '${options.db}'`);
-  const db = await Database.open(options.db, { access_mode: 'read_only' }, { logText: false });
+  const db = await Database.open(options.db, { access_mode: 'read_only' });
   try {
     const started = process.hrtime.bigint();
     const summary = await extractSessions(db, { uids: options.uid, communityIds: options.communityId, where: options.where }, options.write);

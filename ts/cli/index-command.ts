@@ -14,7 +14,7 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
   // The scan threads start while DuckDB (~60 ms) loads on this one.
   const workers = files.length ? new ScanWorkers(Math.min(files.length, options.jobs ?? availableParallelism())) : undefined;
   const { Database } = require('../duckdb/database') as typeof Duck;
-  const db = await Database.open(options.db, {}, { logText: false }).catch(async e => { await workers?.close(); throw e; });
+  const db = await Database.open(options.db).catch(async e => { await workers?.close(); throw e; });
   // A bar only where someone watches: a terminal, or when asked for.
   const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
     ? new SingleBar({ format: 'indexing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })

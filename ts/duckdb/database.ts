@@ -3,7 +3,7 @@ import {
 } from '@duckdb/node-api';
 import { stringFromTsv } from '../schema/zeek-text';
 
-// Macros the mapping's SQL relies on (see schema/mapping.ts).
+// Macros the mapping's SQL for log text relies on (see schema/mapping.ts; useLogText()).
 const MACROS = [
   // modp_dtoa's rounding of a fraction of µs: above half up, exactly half up when odd or zero.
   `CREATE OR REPLACE TEMP MACRO zeek_round_frac(t) AS trunc(t) + CASE WHEN t - trunc(t) > 0.5
@@ -19,18 +19,15 @@ const MACROS = [
 
 export type Row = Record<string, DuckDBValue>;
 
-export interface OpenOptions {
-  /** Whether SQL turning log text into columns runs here (schema/mapping.ts): its UDF and macros cost ~13 ms per
-   *  connection, which a quick command such as extract does without. Default true. */
-  logText?: boolean;
-}
-
-/** A DuckDB database file opened for zeek-arrow: no extension downloads, UTC, our macros. */
+/** A DuckDB database file opened for zeek-arrow: no extension downloads, UTC. */
 export class Database {
-  private constructor(readonly path: string, readonly instance: DuckDBInstance, readonly connection: DuckDBConnection,
-    private readonly logText: boolean, private readonly ownsInstance = true) {}
+  /** Whether this connection has the functions that turn log text into columns. */
+  private hasLogText = false;
 
-  static async open(path: string, settings: Record<string, string> = {}, { logText = true }: OpenOptions = {}): Promise<Database> {
+  private constructor(readonly path: string, readonly instance: DuckDBInstance, readonly connection: DuckDBConnection,
+    private readonly ownsInstance = true) {}
+
+  static async open(path: string, settings: Record<string, string> = {}): Promise<Database> {
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, {
@@ -42,23 +39,25 @@ export class Database {
       throw new Error(`cannot open DuckDB database '${path}': ${(e as Error).message}`);
     }
     const connection = await instance.connect();
-    const db = new Database(path, instance, connection, logText);
-    await db.prepareConnection(connection);
-    return db;
+    await connection.run(`SET TimeZone = 'UTC'`);
+    return new Database(path, instance, connection);
   }
 
   /** Another connection to the same database, for work that runs beside this one's. */
   async fork(): Promise<Database> {
     const connection = await this.instance.connect();
-    await this.prepareConnection(connection);
-    return new Database(this.path, this.instance, connection, this.logText, false);
+    await connection.run(`SET TimeZone = 'UTC'`);
+    return new Database(this.path, this.instance, connection, false);
   }
 
-  /** Settings, UDFs and macros every connection we run SQL on needs. */
-  async prepareConnection(connection: DuckDBConnection): Promise<void> {
-    await connection.run(`SET TimeZone = 'UTC'`);
-    if (!this.logText) return;
-    connection.registerScalarFunction(DuckDBScalarFunction.create({
+  /**
+   * The UDF and macros the mapping's SQL for log text uses (schema/mapping.ts), on this connection. Only ingest
+   * needs them: they cost ~13 ms a connection, which every other command and each log's appender does without.
+   */
+  async useLogText(): Promise<void> {
+    if (this.hasLogText) return;
+    this.hasLogText = true;
+    this.connection.registerScalarFunction(DuckDBScalarFunction.create({
       name: 'zeek_unescape_tsv',
       returnType: VARCHAR,
       parameterTypes: [VARCHAR],
@@ -71,7 +70,7 @@ export class Database {
         output.flush();
       },
     }));
-    for (const sql of MACROS) await connection.run(sql);
+    for (const sql of MACROS) await this.connection.run(sql);
   }
 
   async run(sql: string): Promise<void> {

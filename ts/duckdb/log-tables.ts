@@ -74,14 +74,16 @@ export class LogTables {
     }
     const merged = known.merge(schema);
     if (merged === known) return known;
-    await this.withoutIndexes(table, async () => {
-      for (const sql of addColumnsSql(table, known.columns, merged.columns, [])) await this.db.run(sql);
-    });
+    const added = addColumns(table, known.columns, merged.columns, []);
+    const alter = async () => { for (const { sql } of added) await this.db.run(sql); };
+    // DuckDB adds no field to a record column of an indexed table (conn's uid index); a column of its own it does.
+    if (added.some(a => a.inRecord)) await this.withoutIndexes(table, alter);
+    else await alter();
     await this.save(merged);
     return merged;
   }
 
-  /** DuckDB adds no field to a record column of an indexed table (conn's uid index): the indexes go and come back. */
+  /** Runs `work` with the table's indexes dropped, and makes them again after (a rebuild over every row). */
   private async withoutIndexes(table: string, work: () => Promise<void>): Promise<void> {
     const indexes = await this.db.all(`SELECT index_name, sql FROM duckdb_indexes()
       WHERE schema_name = 'main' AND table_name = ${literal(table)} AND database_name = current_database()`);
@@ -115,16 +117,16 @@ export class LogTables {
   }
 }
 
-/** ALTER statements adding the columns (or record fields) that `after` has and `before` lacks. */
-function addColumnsSql(table: string, before: Column[], after: Column[], path: string[]): string[] {
-  const statements: string[] = [];
+/** ALTER statements adding the columns (or record fields: inRecord) that `after` has and `before` lacks. */
+function addColumns(table: string, before: Column[], after: Column[], path: string[]): { sql: string; inRecord: boolean }[] {
+  const statements: { sql: string; inRecord: boolean }[] = [];
   for (const column of after) {
     const old = before.find(c => c.name === column.name);
     const columnPath = [...path, column.name];
     if (!old) {
-      statements.push(`ALTER TABLE ${ident(table)} ADD COLUMN ${columnPath.map(ident).join('.')} ${columnType(column)}`);
+      statements.push({ sql: `ALTER TABLE ${ident(table)} ADD COLUMN ${columnPath.map(ident).join('.')} ${columnType(column)}`, inRecord: path.length > 0 });
     } else if ('children' in column && 'children' in old) {
-      statements.push(...addColumnsSql(table, old.children, column.children, columnPath));
+      statements.push(...addColumns(table, old.children, column.children, columnPath));
     }
   }
   return statements;

@@ -137,6 +137,7 @@ export class LogIngester {
     const files = await listLogFiles(inputs, this.problems);
     this.known = await this.tables.knownFiles();
     this.tmp = await mkdtemp(join(tmpdir(), 'zeek-arrow-ingest-'));
+    await this.db.useLogText();
     // Loading files in parallel without keeping line order roughly halves what commits cost.
     await this.db.run(`SET preserve_insertion_order = ${options.keepOrder ? 'true' : 'false'}`);
     let ingested = 0;
@@ -159,7 +160,11 @@ export class LogIngester {
       // Two groups load at once: one's single-threaded commit overlaps the other's scan,
       // and a group's files are hashed while the other group loads.
       const later: ScannedLog[] = [];
-      const connections = [this.db, ...await Promise.all(Array.from({ length: LOADERS - 1 }, () => this.db.fork()))];
+      const connections = [this.db, ...await Promise.all(Array.from({ length: LOADERS - 1 }, async () => {
+        const own = await this.db.fork();
+        await own.useLogText();
+        return own;
+      }))];
       try {
         const queue = [...groups].sort((a, b) => b.bytes - a.bytes);
         await Promise.all(connections.map(async db => {

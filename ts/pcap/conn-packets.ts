@@ -49,7 +49,7 @@ export function connSpansSql(connColumns: Set<string>, selected?: string, select
     : `WHERE id.orig_h IN (SELECT address FROM addresses) AND id.resp_h IN (SELECT address FROM addresses)`;
   return `WITH ${selected ? `picked AS MATERIALIZED (
   SELECT uid, id.orig_h AS orig_h, id.resp_h AS resp_h FROM main.conn WHERE ${selected}
-), addresses AS MATERIALIZED (
+), ` : ''}${selected && !selectedFlows ? `addresses AS MATERIALIZED (
   SELECT orig_h AS address FROM picked UNION SELECT resp_h FROM picked
 ), ` : ''}conns AS (
   SELECT uid, ts AS start_ts, id.orig_h AS orig_h, id.orig_p AS orig_p, id.resp_h AS resp_h, id.resp_p AS resp_p,

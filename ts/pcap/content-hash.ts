@@ -9,16 +9,12 @@ import { WorkerPool, serveJobs } from './worker-pool';
 /** Hashes files beside the caller's thread, on threads of its own. Close it when done. */
 export class ContentHasher extends WorkerPool<string, string> {
   constructor(threads = 1) {
-    super(__filename, threads);
+    super(__filename, 'hash', threads);
   }
 
   /** The SHA-256 (hex) of the file's bytes as stored, what `sha256sum` prints. */
   hashFile(path: string): Promise<string> {
     return this.run(path, path);
-  }
-
-  protected override kind(): string {
-    return 'hash';
   }
 }
 

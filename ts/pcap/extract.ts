@@ -48,6 +48,7 @@ async function spansFor(db: Database, selection: SessionSelection): Promise<Span
   let flows: string[] | undefined;
   if (columns.has('community_id')) {
     const ids = await db.all(`SELECT DISTINCT community_id FROM main.conn WHERE ${selected}`);
+    if (!ids.length) return [];
     if (ids.every(r => r.community_id !== null)) flows = ids.map(r => String(r.community_id));
   }
   const rows = await db.all(`SELECT community_id, proto_number, orig_h, orig_p, resp_h, resp_port,

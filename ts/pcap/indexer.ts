@@ -136,9 +136,10 @@ export async function indexNewCaptures(db: Database, sorted: SortedCaptures, opt
   // Bytes passed on (into Zeek) must go in order: then captures are read one after another, here.
   const jobs = options.onData ? 1 : options.workers?.size ?? Math.max(1, Math.min(todo.length, options.jobs ?? availableParallelism()));
   const workers = options.onData || !todo.length ? undefined : options.workers ?? new ScanWorkers(jobs);
-  const hasher = new ContentHasher(Math.ceil(jobs / 2));
+  // No thread started when every capture is known (a second run over the same files).
+  const hasher = todo.length ? new ContentHasher(Math.ceil(jobs / 2)) : undefined;
   const start = ({ file, size }: NewCapture) => {
-    const hashing = hasher.hashFile(file);
+    const hashing = hasher!.hashFile(file);
     hashing.catch(() => undefined); // a failure is reported when stored, after the scan
     const onProgress = (bytes: number) => progress(file, bytes, size);
     const scanning = workers ? workers.scan(file, onProgress)
@@ -159,7 +160,7 @@ export async function indexNewCaptures(db: Database, sorted: SortedCaptures, opt
       done += todo[i].size;
     }
   } finally {
-    await Promise.all([hasher.close(), options.workers ? undefined : workers?.close()]);
+    await Promise.all([hasher?.close(), options.workers ? undefined : workers?.close()]);
   }
   await ensureConnPacketsView(db);
   return summary;

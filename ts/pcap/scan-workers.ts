@@ -7,16 +7,12 @@ import { WorkerPool, serveJobs } from './worker-pool';
 export class ScanWorkers extends WorkerPool<string, ScannedCapture> {
   /** `limits`: for tests, a thread's heap limits. */
   constructor(size: number, limits?: ResourceLimits) {
-    super(__filename, size, limits);
+    super(__filename, 'scan', size, limits);
   }
 
   /** Scans a capture on the next free thread; rejects (naming the file) as scanCapture does, or if the thread dies. */
   scan(file: string, onProgress?: (bytesRead: number) => void): Promise<ScannedCapture> {
     return this.run(file, file, onProgress);
-  }
-
-  protected override kind(): string {
-    return 'scan';
   }
 }
 

@@ -20,8 +20,11 @@ export class WorkerPool<Request, Result> {
   private closed = false;
   readonly size: number;
 
-  /** `script`: the module that calls serveJobs() when loaded on a worker thread; `limits`: for tests, a heap limit. */
-  constructor(private readonly script: string, size: number, private readonly limits?: ResourceLimits) {
+  /**
+   * `script`: the module that calls serveJobs() when loaded on a worker thread; `kind`: what its threads do, for
+   * messages ("scan", "hash"); `limits`: for tests, a heap limit.
+   */
+  constructor(private readonly script: string, private readonly kind: string, size: number, private readonly limits?: ResourceLimits) {
     this.size = Math.max(1, size);
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
@@ -63,21 +66,16 @@ export class WorkerPool<Request, Result> {
       if (at >= 0) this.idle.splice(at, 1);
       if (this.closed) return;
       if (job) {
-        job.reject(new Error(`${job.file}: the ${this.kind()} thread stopped: ${why}`));
+        job.reject(new Error(`${job.file}: the ${this.kind} thread stopped: ${why}`));
         this.idle.push(this.spawn());
       } else if (!this.idle.length && !this.busy.size) {
-        for (const waiting of this.queue.splice(0)) waiting.reject(new Error(`${waiting.file}: no ${this.kind()} thread could start: ${why}`));
+        for (const waiting of this.queue.splice(0)) waiting.reject(new Error(`${waiting.file}: no ${this.kind} thread could start: ${why}`));
       }
       this.dispatch();
     };
     worker.on('error', e => died(e.message));
     worker.on('exit', code => died(`exit ${code}`));
     return worker;
-  }
-
-  /** What the threads do, for messages ("scan", "hash"). */
-  protected kind(): string {
-    return 'worker';
   }
 
   private dispatch(): void {
