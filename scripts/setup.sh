@@ -4,6 +4,8 @@
 #  - libnode (Node.js 18 as a library, which the Zeek plugin embeds) unpacked
 #    from Debian's libnode108/libnode-dev into a private prefix, because their
 #    packages conflict with the nodejs 20 package these machines run;
+#  - Zeek 8.0.10 from ../shared/zeek (a build for these machines, unpacked under
+#    /opt/zeek) when no Zeek is found, so every machine and CI test the plugin;
 #  - npm install, which builds the native bridge, the Zeek plugin (when a Zeek
 #    is found: zeek-config on PATH, $ZEEK_HOME, /opt/zeek) and the TypeScript.
 # LIBNODE_ROOT chooses the prefix (default: .libnode in this repository).
@@ -23,6 +25,18 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# A Zeek of the machine's own wins; otherwise the shared build for these machines.
+have_zeek() {
+  command -v zeek-config >/dev/null 2>&1 || [ -x "${ZEEK_HOME:-/nonexistent}/bin/zeek-config" ] || [ -x /opt/zeek/bin/zeek-config ]
+}
+shared_zeek=$(ls ../shared/zeek/zeek-*-debian12-amd64.tar.xz 2>/dev/null | tail -n 1 || true)
+if ! have_zeek && [ -n "$shared_zeek" ]; then
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libpcap0.8 libssl3 libmaxminddb0 libzmq5 libkrb5-3 xz-utils
+  $sudo tar -C / -xJf "$shared_zeek"
+  echo "Zeek $(/opt/zeek/bin/zeek --version) unpacked under /opt/zeek from $shared_zeek"
 fi
 
 if ! ls "$LIBNODE_ROOT"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then
