@@ -507,39 +507,45 @@ describe('extract: a capture changed in place since it was indexed', () => {
     assert.equal(existsSync(out), false);
   });
 
-  it('the same size, two records of 3 MiB swapped in the middle: the record read is not the one indexed', async () => {
-    // 3,000 UDP packets of 1,000 bytes, a second apart; packets 1500 and 1501 of two flows swapped in the file.
-    const n = 3000;
-    const packet = (i: number) => {
-      const ip = Buffer.alloc(1000);
-      ip.writeUInt8(0x45, 0);
-      ip.writeUInt16BE(1000, 2);
-      ip.writeUInt8(64, 8);
-      ip.writeUInt8(17, 9);
-      ip.writeUInt32BE(0x0a000001, 12);
-      ip.writeUInt32BE(0x0a000002, 16);
-      ip.writeUInt16BE(i % 2 ? 2000 : 1000, 20);
-      ip.writeUInt16BE(53, 22);
-      ip.writeUInt16BE(980, 24);
-      return pcapRecord(true, 1700000000 + i, 0, ip);
-    };
-    const records = Array.from({ length: n }, (_, i) => packet(i));
-    const capture = join(dir, 'long.pcap');
-    writeFileSync(capture, Buffer.concat([pcapHeader(0xa1b2c3d4, true, 65535, 228), ...records]));
-    const db = await Database.open(':memory:');
-    try {
-      assert.deepEqual((await indexCaptures(db, [capture])).problems, []);
-      const [flow] = await db.all(`SELECT community_id FROM pcap.flow_packets WHERE a_port = 1000 OR b_port = 1000`);
-      [records[1500], records[1501]] = [records[1501], records[1500]];
-      writeFileSync(capture, Buffer.concat([pcapHeader(0xa1b2c3d4, true, 65535, 228), ...records]));
-      const at = 24 + 1500 * 1016;
-      await assert.rejects(extractSessions(db, { communityIds: [String(flow.community_id)] }, join(dir, 'long-out.pcap')),
-        { message: `${capture}: the record at byte ${at} is not the one indexed (time ${(1700000000 + 1501) * 1e6} µs, indexed ${(1700000000 + 1500) * 1e6} µs): the file changed since it was indexed; index it again` });
-      assert.equal(existsSync(join(dir, 'long-out.pcap')), false);
-    } finally {
-      db.close();
-    }
-  });
+  // 3,000 UDP packets of 1,000 bytes, a second apart, of two flows; packets 1500 and 1501 swapped in the file.
+  const formats = {
+    pcap: { header: pcapHeader(0xa1b2c3d4, true, 65535, 228), record: (s: number, ip: Buffer) => pcapRecord(true, s, 0, ip) },
+    pcapng: { header: Buffer.concat([shb(true), idb(true, 228, 0)]), record: (s: number, ip: Buffer) => epb(true, 0, BigInt(s) * 1000000n, ip) },
+  };
+  for (const [format, { header, record }] of Object.entries(formats)) {
+    it(`${format}: the same size, two records of 3 MiB swapped in the middle: the record read is not the one indexed`, async () => {
+      const packet = (i: number) => {
+        const ip = Buffer.alloc(1000);
+        ip.writeUInt8(0x45, 0);
+        ip.writeUInt16BE(1000, 2);
+        ip.writeUInt8(64, 8);
+        ip.writeUInt8(17, 9);
+        ip.writeUInt32BE(0x0a000001, 12);
+        ip.writeUInt32BE(0x0a000002, 16);
+        ip.writeUInt16BE(i % 2 ? 2000 : 1000, 20);
+        ip.writeUInt16BE(53, 22);
+        ip.writeUInt16BE(980, 24);
+        return record(1700000000 + i, ip);
+      };
+      const records = Array.from({ length: 3000 }, (_, i) => packet(i));
+      const capture = join(dir, `long.${format}`);
+      writeFileSync(capture, Buffer.concat([header, ...records]));
+      const db = await Database.open(':memory:');
+      try {
+        assert.deepEqual((await indexCaptures(db, [capture])).problems, []);
+        const [flow] = await db.all(`SELECT community_id FROM pcap.flow_packets WHERE a_port = 1000 OR b_port = 1000`);
+        [records[1500], records[1501]] = [records[1501], records[1500]];
+        writeFileSync(capture, Buffer.concat([header, ...records]));
+        const at = header.length + 1500 * records[0].length;
+        const out = join(dir, `long-out.${format}`);
+        await assert.rejects(extractSessions(db, { communityIds: [String(flow.community_id)] }, out),
+          { message: `${capture}: the record at byte ${at} is not the one indexed (time ${(1700000000 + 1501) * 1e6} µs, indexed ${(1700000000 + 1500) * 1e6} µs): the file changed since it was indexed; index it again` });
+        assert.equal(existsSync(out), false);
+      } finally {
+        db.close();
+      }
+    });
+  }
 });
 
 describe('extract: uids and Community IDs it does not know are named', () => {

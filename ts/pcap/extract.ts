@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream';
 import { FileHandle, open } from 'node:fs/promises';
 import { Input, checkOutput, writeOutput } from './output-file';
 import { fingerprintOf } from './fingerprint';
+import { blockTime } from './capture-reader';
+import { zeekMicros } from './flow-segments';
 import { Database } from '../duckdb/database';
 import { literal } from '../duckdb/sql-text';
 import { asCondition, checkCondition } from '../duckdb/condition';
@@ -141,23 +143,45 @@ async function checkUnchanged(capture: Capture): Promise<void> {
   }
 }
 
-/** A pcap record's time as the index stores it (µs, a nanosecond capture's rounded half up). */
-function pcapMicros(head: Buffer, capture: Capture): number {
-  const seconds = capture.littleEndian ? head.readUInt32LE(0) : head.readUInt32BE(0);
-  const fraction = capture.littleEndian ? head.readUInt32LE(4) : head.readUInt32BE(4);
-  return capture.nanosecond ? seconds * 1e6 + Math.floor(fraction / 1000) + (fraction % 1000 >= 500 ? 1 : 0) : seconds * 1e6 + fraction;
+/**
+ * The time the index stores for a record read at `offset` (µs as Zeek logs it); undefined for a pcapng simple packet
+ * block, which carries none; NaN when the bytes are no packet record the capture could hold.
+ */
+function recordMicros(record: Buffer, offset: number, capture: Capture): number | undefined {
+  if (record.length < 20) return NaN;
+  if (capture.format === 'pcap') {
+    const read = (i: number) => (capture.littleEndian ? record.readUInt32LE(i) : record.readUInt32BE(i));
+    const fraction = read(4);
+    return zeekMicros(capture.nanosecond ? { micros: read(0) * 1e6 + Math.floor(fraction / 1000), nanos: fraction % 1000 }
+      : { micros: read(0) * 1e6 + fraction, nanos: 0 });
+  }
+  const le = record.readUInt32LE(0) < 0x10000; // the block's byte order, from its small type number
+  const read = (i: number) => (le ? record.readUInt32LE(i) : record.readUInt32BE(i));
+  const type = read(0);
+  if (type === SIMPLE_PACKET_BLOCK) return undefined;
+  if (type !== ENHANCED_PACKET_BLOCK && type !== PACKET_BLOCK) return NaN;
+  // The section the block is in numbers its interfaces from its own first one.
+  const section = [...capture.sections].reverse().find(s => s.offset <= offset) ?? { firstInterface: 0 };
+  const local = type === ENHANCED_PACKET_BLOCK ? read(8) : le ? record.readUInt16LE(8) : record.readUInt16BE(8);
+  const iface = capture.interfaces[section.firstInterface + local];
+  return iface ? zeekMicros(blockTime(read(12), read(16), iface.tsresol, iface.tsoffset)) : NaN;
 }
+
+const PACKET_BLOCK = 2;
+const SIMPLE_PACKET_BLOCK = 3;
+const ENHANCED_PACKET_BLOCK = 6;
 
 /** Reads records at sorted offsets (their size from their own header): runs of nearby ones in one read, or one pass through a gzip stream. */
 async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet, Buffer>): Promise<void> {
   await checkUnchanged(capture);
   const sorted = [...packets].sort((a, b) => a.offset - b.offset);
   const changed = (p: Packet) => new Error(`${capture.path}: no whole record at byte ${p.offset} (the file changed since it was indexed?)`);
-  // Each pcap record read must carry the time indexed for it: a record that moved in a file changed in place is not passed on.
+  // Each record read must carry the time indexed for it: a record that moved in a file changed in place is not passed on.
   const keep = (p: Packet, record: Buffer) => {
-    if (capture.format === 'pcap' && pcapMicros(record, capture) !== p.micros) {
-      throw new Error(`${capture.path}: the record at byte ${p.offset} is not the one indexed (time ${pcapMicros(record, capture)} µs, ` +
-        `indexed ${p.micros} µs): the file changed since it was indexed; index it again`);
+    const micros = recordMicros(record, p.offset, capture);
+    if (micros !== undefined && micros !== p.micros) {
+      throw new Error(`${capture.path}: the record at byte ${p.offset} is not the one indexed (${Number.isNaN(micros) ? 'no packet record'
+        : `time ${micros} µs`}, indexed ${p.micros} µs): the file changed since it was indexed; index it again`);
     }
     into.set(p, record);
   };
