@@ -416,6 +416,17 @@ describe('extract: never over what it reads, and whole or not at all', () => {
     return readRecords(target).then(read => assert.equal(read.records.length, BIG_PACKETS));
   });
 
+  it('-w /dev/stdout into a pipe: written in place, the packets on stdout', async () => {
+    // Through cat: node's own stdout here would be a socket, which /dev/stdout cannot open.
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; node "$@" | cat', 'bash', CLI, 'extract', '--db', db, '--uid', BIG_UID, '-w', '/dev/stdout'],
+      { maxBuffer: 1 << 24 });
+    assert.equal(r.status, 0, String(r.stderr));
+    const piped = join(dir, 'piped.pcap');
+    writeFileSync(piped, r.stdout);
+    assert.equal((await readRecords(piped)).records.length, BIG_PACKETS);
+    rmSync(piped);
+  });
+
   it('a write that fails half way (file size limit): the old file stays as it was, and no temporary file is left', () => {
     const out = join(dir, 'limited', 'out.pcap');
     mkdirSync(join(dir, 'limited'));

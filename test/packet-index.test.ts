@@ -245,6 +245,8 @@ describe('zeek-arrow index with damaged files among good ones', () => {
 /** Runs the CLI as the user nobody when the tests run as root (root reads what its mode forbids), else as is. */
 function asUnprivileged(args: string[]): SpawnSyncReturns<string> {
   const node = ['node', join(REPO, 'bin', 'zeek-arrow.js'), ...args];
+  // Root reads and writes whatever the modes say: the test drops to nobody with setpriv (util-linux), which it needs.
+  if (process.getuid?.() === 0) assert.equal(spawnSync('setpriv', ['--version']).status, 0, 'setpriv (util-linux) is needed to run this test as root');
   const command = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
   return spawnSync(command[0], command.slice(1), { encoding: 'utf8', timeout: 120_000 });
 }

@@ -11,6 +11,8 @@ const CLI = join(REPO, 'bin', 'zeek-arrow.js');
 /** The CLI as the user nobody when the tests run as root (root writes what its mode forbids), else as is. */
 function cliAsUnprivileged(args: string[]) {
   const node = ['node', CLI, ...args];
+  // Root reads and writes whatever the modes say: the test drops to nobody with setpriv (util-linux), which it needs.
+  if (process.getuid?.() === 0) assert.equal(spawnSync('setpriv', ['--version']).status, 0, 'setpriv (util-linux) is needed to run this test as root');
   const command = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
   return spawnSync(command[0], command.slice(1), { encoding: 'utf8' });
 }

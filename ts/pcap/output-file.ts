@@ -25,7 +25,8 @@ export async function checkOutput(out: string, inputs: Input[]): Promise<Output>
       throw new Error(`refusing to write ${out}: it is ${input.what} ${input.path}, which extract reads`);
     }
   }
-  return { path: out, target: await realpath(out), existing };
+  // A pipe behind /dev/stdout has no path to resolve: it is written in place, as named.
+  return { path: out, target: existing.isFile() ? await realpath(out) : out, existing };
 }
 
 /** Writes every chunk: writev() in one call (not one per record), the rest after a short write until it fails. */
