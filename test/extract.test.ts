@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync,
+  truncateSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Database } from '../ts/duckdb/database';
 import { LogIngester } from '../ts/logs/ingest';
 import { extractSessions } from '../ts/pcap/extract';
 import { indexCaptures } from '../ts/pcap/indexer';
-import { corpusPath } from './helpers/corpus';
+import { REPO, corpusPath } from './helpers/corpus';
 import { tempDir } from './helpers/logs';
-import { epb, idb, obsoletePb, option, shb, spb } from './helpers/capture-files';
+import { epb, idb, obsoletePb, option, pcapHeader, pcapRecord, shb, spb } from './helpers/capture-files';
 import { PacketRecord, capinfosCount, packetText, readManifest, readRecords, tcpdumpCount } from './helpers/captures';
 
 /** A database with one trace's conn.log and the packet index of the given captures. */
@@ -235,19 +240,21 @@ describe('extract: a capture gone or changed since it was indexed', () => {
     return { id: String(rows[0].community_id), last: Number(rows[0].last) };
   };
 
-  it('a plain capture cut short: the error names it and the first record missing', async () => {
+  it('a plain capture cut short: the error names it, and its size now and when indexed', async () => {
     const { id, last } = await flowIn(plain);
+    const size = statSync(join(dir, plain)).size;
     truncateSync(join(dir, plain), last + 10);
     await assert.rejects(extractSessions(db, { communityIds: [id] }, join(dir, 'out.pcap')),
-      { message: `${join(dir, plain)}: no whole record at byte ${last} (the file changed since it was indexed?)` });
+      { message: `${join(dir, plain)}: changed since it was indexed (${last + 10} bytes, indexed at ${size}): index it again` });
   });
 
-  it('a gzip capture cut short: the error names it and what gunzip found', async () => {
+  it('a gzip capture cut short: the error names it, and its size now and when indexed', async () => {
     const { id } = await flowIn(gzip);
     const file = join(dir, gzip);
+    const size = statSync(file).size;
     truncateSync(file, 5000);
     await assert.rejects(extractSessions(db, { communityIds: [id] }, join(dir, 'out.pcap')),
-      { message: `${file}: cannot read: unexpected end of file` });
+      { message: `${file}: changed since it was indexed (5000 bytes, indexed at ${size}): index it again` });
   });
 
   it('a gzip capture removed: the error names it, and the process does not fall over', async () => {
@@ -339,5 +346,232 @@ describe('extract: conn looked up through its indexes, not scanned', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+/** A database file with http__bro.org.pcap's conn.log and the index of a copy of the capture, both in `dir`. */
+async function databaseFile(dir: string): Promise<{ db: string; capture: string }> {
+  const capture = join(dir, 'bro.pcap');
+  copyFileSync(corpusPath('pcaps', 'http__bro.org.pcap'), capture);
+  chmodSync(capture, 0o644);
+  const file = join(dir, 'logs.duckdb');
+  const db = await Database.open(file);
+  try {
+    await LogIngester.ingest(db, [corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'conn.log')]);
+    assert.deepEqual((await indexCaptures(db, [capture])).problems, []);
+  } finally {
+    db.close();
+  }
+  return { db: file, capture };
+}
+
+const CLI = join(REPO, 'bin', 'zeek-arrow.js');
+const cli = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8' });
+const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+/** Zeek's conn.log: the TCP conn of http__bro.org.pcap with most packets, and its orig_pkts + resp_pkts. */
+const BIG_UID = 'CRdT6w4PA64qWKmBk3';
+const BIG_PACKETS = 315;
+
+describe('extract: never over what it reads, and whole or not at all', () => {
+  let dir: string;
+  let db: string;
+  let capture: string;
+  before(async () => { dir = tempDir(); ({ db, capture } = await databaseFile(dir)); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('-w onto the --db file: refused, the database as it was', () => {
+    const before = digest(db);
+    const r = cli('extract', '--db', db, '--uid', BIG_UID, '-w', db);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `zeek-arrow: refusing to write ${db}: it is the database ${db}, which extract reads\n`);
+    assert.equal(digest(db), before);
+    assert.match(cli('sql', '--db', db, 'SELECT count(*) AS n FROM conn', '--format', 'csv').stdout, /^n\n\d+\n$/);
+  });
+
+  it('-w onto an indexed capture, by its path, a symlink, a hard link or another spelling: refused, the capture as it was', async () => {
+    const before = digest(capture);
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync(capture, join(dir, 'link.pcap'));
+    linkSync(capture, join(dir, 'hard.pcap'));
+    const handle = await Database.open(db, { access_mode: 'read_only' });
+    try {
+      for (const out of [capture, join(dir, 'link.pcap'), join(dir, 'hard.pcap'), `${dir}/sub/../bro.pcap`, `${dir}//./bro.pcap`]) {
+        await assert.rejects(extractSessions(handle, { uids: [BIG_UID] }, out),
+          { message: `refusing to write ${out}: it is the indexed capture ${capture}, which extract reads` });
+      }
+    } finally {
+      handle.close();
+    }
+    assert.equal(digest(capture), before);
+    assert.deepEqual(readdirSync(dir).sort(), ['bro.pcap', 'hard.pcap', 'link.pcap', 'logs.duckdb', 'sub']);
+  });
+
+  it('onto a symlink to another file: the file it names gets the packets, the link stays', () => {
+    const target = join(dir, 'target.pcap');
+    writeFileSync(target, 'old');
+    symlinkSync(target, join(dir, 'to-target.pcap'));
+    const r = cli('extract', '--db', db, '--uid', BIG_UID, '-w', join(dir, 'to-target.pcap'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(lstatSync(join(dir, 'to-target.pcap')).isSymbolicLink());
+    return readRecords(target).then(read => assert.equal(read.records.length, BIG_PACKETS));
+  });
+
+  it('-w /dev/stdout into a pipe: written in place, the packets on stdout', async () => {
+    // Through cat: node's own stdout here would be a socket, which /dev/stdout cannot open.
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; node "$@" | cat', 'bash', CLI, 'extract', '--db', db, '--uid', BIG_UID, '-w', '/dev/stdout'],
+      { maxBuffer: 1 << 24 });
+    assert.equal(r.status, 0, String(r.stderr));
+    const piped = join(dir, 'piped.pcap');
+    writeFileSync(piped, r.stdout);
+    assert.equal((await readRecords(piped)).records.length, BIG_PACKETS);
+    rmSync(piped);
+  });
+
+  it('a write that fails half way (file size limit): the old file stays as it was, and no temporary file is left', () => {
+    const out = join(dir, 'limited', 'out.pcap');
+    mkdirSync(join(dir, 'limited'));
+    writeFileSync(out, 'the old file');
+    // SIGXFSZ ignored: writing past the limit fails with EFBIG instead of killing the process.
+    const r = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 4; exec node "$@"`, 'bash', CLI, 'extract', '--db', db, '--uid', BIG_UID, '-w', out],
+      { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^zeek-arrow: cannot write ${out}: EFBIG: file too large`));
+    assert.equal(readFileSync(out, 'utf8'), 'the old file');
+    assert.deepEqual(readdirSync(join(dir, 'limited')), ['out.pcap']);
+  });
+
+  it('a failed extract (a capture gone) writes nothing', () => {
+    const other = tempDir();
+    try {
+      const copy = join(other, 'copy.duckdb');
+      copyFileSync(db, copy);
+      const out = join(other, 'out.pcap');
+      renameSync(capture, join(dir, 'away.pcap'));
+      try {
+        const r = cli('extract', '--db', copy, '--uid', BIG_UID, '-w', out);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `zeek-arrow: ${capture}: cannot read: ENOENT: no such file or directory, open '${capture}'\n`);
+      } finally {
+        renameSync(join(dir, 'away.pcap'), capture);
+      }
+      assert.deepEqual(readdirSync(other), ['copy.duckdb']);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('extract --where: one condition on conn, and nothing else runs', () => {
+  let dir: string;
+  let db: string;
+  before(async () => { dir = tempDir(); ({ db } = await databaseFile(dir)); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const refused = (label: string, where: (pwn: string) => string, reason: RegExp) => it(label, () => {
+    const pwn = join(dir, `pwn-${label.replace(/\W+/g, '-')}.csv`);
+    const out = join(dir, 'out.pcap');
+    const r = cli('extract', '--db', db, '--where', where(pwn), '-w', out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, reason);
+    assert.equal(existsSync(pwn), false, `${pwn} was written`);
+    assert.equal(existsSync(out), false);
+  });
+  const notOne = /^zeek-arrow: --where is not one SQL expression over conn: /;
+
+  refused('statements after a closing parenthesis', pwn => `1=0); COPY (SELECT 'x') TO '${pwn}'; SELECT * FROM conn WHERE (1=1`, notOne);
+  refused('a statement after a semicolon', pwn => `1=1; COPY (SELECT 'x') TO '${pwn}'`, notOne);
+  refused('a semicolon at the end', () => `proto = 'tcp';`, notOne);
+  refused('a line comment hiding the closing parenthesis', pwn => `1=1 --\n); COPY (SELECT 'x') TO '${pwn}'; SELECT 1 WHERE (1`, notOne);
+  refused('a block comment left open', pwn => `1=1) /*; COPY (SELECT 'x') TO '${pwn}'; */ --`, notOne);
+  refused('an unbalanced parenthesis', () => `1=0) OR (1=1`, notOne);
+  refused('an unterminated string', pwn => `uid = '${pwn}`, notOne);
+  refused('a UNION', () => `1=1 UNION ALL SELECT * FROM conn`, notOne);
+  refused('an ORDER BY', () => `1=1 ORDER BY ts LIMIT 1`, notOne);
+  refused('a GROUP BY', () => `1=1 GROUP BY ALL`, notOne);
+  // One expression, but the table function runs only SELECTs: DuckDB refuses the COPY.
+  refused('a COPY inside query()', pwn => `EXISTS (FROM query('COPY (SELECT 1) TO ''${pwn}'''))`, /Expected a single SELECT statement/);
+
+  it('a condition with a comment, subqueries and casts: the same sessions as without the comment', () => {
+    const plain = cli('extract', '--db', db, '--where', `proto = 'tcp' AND uid IN (SELECT uid FROM conn WHERE id.resp_p = 80)`, '-w', join(dir, 'a.pcap'));
+    const commented = cli('extract', '--db', db, '--where', `proto = 'tcp' AND uid IN (SELECT uid FROM conn WHERE id.resp_p = 80) -- web`, '-w', join(dir, 'b.pcap'));
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(commented.status, 0, commented.stderr);
+    assert.deepEqual(readFileSync(join(dir, 'b.pcap')), readFileSync(join(dir, 'a.pcap')));
+    assert.ok(readFileSync(join(dir, 'a.pcap')).length > 24);
+  });
+});
+
+describe('extract: a capture changed in place since it was indexed', () => {
+  let dir: string;
+  before(() => { dir = tempDir(); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the same size, other bytes (in its first MiB): refused before a record is read, naming the file', async () => {
+    const { db, capture } = await databaseFile(dir);
+    const bytes = readFileSync(capture);
+    bytes[bytes.length >> 1] ^= 0xff; // a byte of some packet's payload
+    writeFileSync(capture, bytes);
+    const out = join(dir, 'out.pcap');
+    const r = cli('extract', '--db', db, '--uid', BIG_UID, '-w', out);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `zeek-arrow: ${capture}: changed since it was indexed (same size, other bytes in its first or last MiB): index it again\n`);
+    assert.equal(existsSync(out), false);
+  });
+
+  // 3,000 UDP packets of 1,000 bytes, a second apart, of two flows; packets 1500 and 1501 swapped in the file.
+  const formats = {
+    pcap: { header: pcapHeader(0xa1b2c3d4, true, 65535, 228), record: (s: number, ip: Buffer) => pcapRecord(true, s, 0, ip) },
+    pcapng: { header: Buffer.concat([shb(true), idb(true, 228, 0)]), record: (s: number, ip: Buffer) => epb(true, 0, BigInt(s) * 1000000n, ip) },
+  };
+  for (const [format, { header, record }] of Object.entries(formats)) {
+    it(`${format}: the same size, two records of 3 MiB swapped in the middle: the record read is not the one indexed`, async () => {
+      const packet = (i: number) => {
+        const ip = Buffer.alloc(1000);
+        ip.writeUInt8(0x45, 0);
+        ip.writeUInt16BE(1000, 2);
+        ip.writeUInt8(64, 8);
+        ip.writeUInt8(17, 9);
+        ip.writeUInt32BE(0x0a000001, 12);
+        ip.writeUInt32BE(0x0a000002, 16);
+        ip.writeUInt16BE(i % 2 ? 2000 : 1000, 20);
+        ip.writeUInt16BE(53, 22);
+        ip.writeUInt16BE(980, 24);
+        return record(1700000000 + i, ip);
+      };
+      const records = Array.from({ length: 3000 }, (_, i) => packet(i));
+      const capture = join(dir, `long.${format}`);
+      writeFileSync(capture, Buffer.concat([header, ...records]));
+      const db = await Database.open(':memory:');
+      try {
+        assert.deepEqual((await indexCaptures(db, [capture])).problems, []);
+        const [flow] = await db.all(`SELECT community_id FROM pcap.flow_packets WHERE a_port = 1000 OR b_port = 1000`);
+        [records[1500], records[1501]] = [records[1501], records[1500]];
+        writeFileSync(capture, Buffer.concat([header, ...records]));
+        const at = header.length + 1500 * records[0].length;
+        const out = join(dir, `long-out.${format}`);
+        await assert.rejects(extractSessions(db, { communityIds: [String(flow.community_id)] }, out),
+          { message: `${capture}: the record at byte ${at} is not the one indexed (time ${(1700000000 + 1501) * 1e6} µs, indexed ${(1700000000 + 1500) * 1e6} µs): the file changed since it was indexed; index it again` });
+        assert.equal(existsSync(out), false);
+      } finally {
+        db.close();
+      }
+    });
+  }
+});
+
+describe('extract: uids and Community IDs it does not know are named', () => {
+  let dir: string;
+  let db: string;
+  before(async () => { dir = tempDir(); ({ db } = await databaseFile(dir)); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the known ones are written; the others are named, and the exit status says so', async () => {
+    const out = join(dir, 'some.pcap');
+    const r = cli('extract', '--db', db, '--uid', BIG_UID, 'Cnope1', 'Cnope2', '--community-id', '1:nope=', '-w', out);
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr.split('\n').slice(1), [
+      `zeek-arrow: no conn with uid 'Cnope1', 'Cnope2' in ${db}`,
+      `zeek-arrow: no packets indexed of Community ID '1:nope=' in ${db}`, '']);
+    assert.equal((await readRecords(out)).records.length, BIG_PACKETS);
   });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Database } from '../ts/duckdb/database';
+import { LogIngester } from '../ts/logs/ingest';
+import { extractSessions } from '../ts/pcap/extract';
 import { listCaptureFiles } from '../ts/pcap/capture-files';
 import { IndexSummary, indexCaptures } from '../ts/pcap/indexer';
 import { formatCaptureProblem } from '../ts/pcap/problems';
@@ -237,5 +239,106 @@ describe('zeek-arrow index with damaged files among good ones', () => {
     const two = cli('2');
     assert.equal(two.status, 1); // the damaged files
     assert.equal(two.stdout, `indexed 3 captures, ${summary.packets} packets, ${summary.flows} flows (${(summary.bytes / 1048576).toFixed(1)} MiB); 0 already known\n`);
+  });
+});
+
+/** Runs the CLI as the user nobody when the tests run as root (root reads what its mode forbids), else as is. */
+function asUnprivileged(args: string[]): SpawnSyncReturns<string> {
+  const node = ['node', join(REPO, 'bin', 'zeek-arrow.js'), ...args];
+  // Root reads and writes whatever the modes say: the test drops to nobody with setpriv (util-linux), which it needs.
+  if (process.getuid?.() === 0) assert.equal(spawnSync('setpriv', ['--version']).status, 0, 'setpriv (util-linux) is needed to run this test as root');
+  const command = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+  return spawnSync(command[0], command.slice(1), { encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('zeek-arrow index: a capture that grew since it was indexed', () => {
+  let dir: string;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('supersedes its old entry: one capture at its path, every packet once, the old rows gone', async () => {
+    dir = tempDir();
+    const whole = readFileSync(corpusPath('pcaps', 'http__bro.org.pcap'));
+    const { records } = await readRecords(corpusPath('pcaps', 'http__bro.org.pcap'));
+    const live = join(dir, 'live.pcap');
+    // A copy stopped inside its 400th record, as a capture being written or a partial copy is.
+    writeFileSync(live, whole.subarray(0, records[400].offset + 10));
+    const db = await Database.open(':memory:');
+    try {
+      await LogIngester.ingest(db, [corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'conn.log')]);
+      const first = await indexCaptures(db, [live]);
+      assert.deepEqual([first.captures, first.packets], [1, 400]);
+      const [old] = await db.all('SELECT capture_id FROM pcap.captures');
+      appendFileSync(live, whole.subarray(records[400].offset + 10));
+      const second = await indexCaptures(db, [live]);
+      assert.deepEqual([second.captures, second.skipped, second.problems], [1, 0, []]);
+      // MANIFEST.tsv: 751 packets; Zeek's conn.log: CRdT6w4PA64qWKmBk3 has orig_pkts + resp_pkts = 315.
+      const captures = await db.all('SELECT capture_id, path, packets, sha256 FROM pcap.captures');
+      assert.equal(captures.length, 1);
+      assert.deepEqual([captures[0].path, captures[0].packets, captures[0].sha256], [live, 751n, sha256(whole)]);
+      assert.notEqual(captures[0].capture_id, old.capture_id);
+      const [orphans] = await db.all(`SELECT count(*) AS n FROM pcap.flow_packets WHERE capture_id NOT IN (SELECT capture_id FROM pcap.captures)`);
+      assert.equal(orphans.n, 0n);
+      const [conn] = await db.all(`SELECT count(*) AS n, count(DISTINCT "offset") AS offsets FROM conn_packets WHERE uid = 'CRdT6w4PA64qWKmBk3'`);
+      assert.deepEqual([conn.n, conn.offsets], [315n, 315n]);
+      const out = join(dir, 'out.pcap');
+      assert.equal((await extractSessions(db, { uids: ['CRdT6w4PA64qWKmBk3'] }, out)).packets, 315);
+      // Replaced by another capture under the same name: the same rule.
+      copyFileSync(corpusPath('pcaps', 'wikipedia.trace'), live);
+      await indexCaptures(db, [live]);
+      assert.deepEqual((await db.all('SELECT path, packets FROM pcap.captures')).map(r => [r.path, r.packets]), [[live, 136n]]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('zeek-arrow index: what it cannot read, named with the reason', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+    chmodSync(dir, 0o777);
+    copyFileSync(corpusPath('pcaps', 'wikipedia.trace'), join(dir, 'good.pcap'));
+    chmodSync(join(dir, 'good.pcap'), 0o644);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a directory it may not read: permission denied, with its path; the rest is indexed', () => {
+    const top = join(dir, 'top');
+    const locked = join(top, 'locked');
+    mkdirSync(locked, { recursive: true });
+    copyFileSync(join(dir, 'good.pcap'), join(top, 'a.pcap'));
+    chmodSync(top, 0o755);
+    chmodSync(join(top, 'a.pcap'), 0o644);
+    chmodSync(locked, 0);
+    const r = asUnprivileged(['index', top, '--db', join(dir, 'locked.duckdb')]);
+    chmodSync(locked, 0o755);
+    assert.equal(r.stderr, `zeek-arrow: ${locked}: cannot read: EACCES: permission denied\n`);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^indexed 1 captures, 136 packets, /);
+  });
+
+  it('a path through a file: not a directory', () => {
+    const through = join(dir, 'good.pcap', 'x');
+    const r = spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'index', through, '--db', join(dir, 'through.duckdb')], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `zeek-arrow: ${through}: cannot read: ENOTDIR: not a directory\n`);
+  });
+
+  it('a FIFO, named or in a directory: refused as not a regular file, without waiting on it', () => {
+    const sub = join(dir, 'with-fifo');
+    mkdirSync(sub);
+    copyFileSync(join(dir, 'good.pcap'), join(sub, 'b.pcap'));
+    const fifo = join(sub, 'live.pcap');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const named = spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'index', fifo, '--db', join(dir, 'fifo.duckdb')],
+      { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(named.signal, null, 'index waited on the FIFO');
+    assert.equal(named.stderr, `error: ${fifo} (byte 0): not a regular file (a FIFO): captures are read from files\n`);
+    assert.equal(named.status, 1);
+    const walked = spawnSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'index', sub, '--db', join(dir, 'fifo-dir.duckdb')],
+      { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(walked.signal, null, 'index waited on the FIFO');
+    assert.equal(walked.stderr, `error: ${fifo} (byte 0): not a regular file (a FIFO): captures are read from files\n`);
+    assert.match(walked.stdout, /^indexed 1 captures, 136 packets, /);
   });
 });

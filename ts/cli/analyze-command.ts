@@ -55,8 +55,8 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
   const zeek = findZeek();
   if (!zeek) throw new Error('no Zeek found (zeek-config on PATH, $ZEEK_HOME, or /opt/zeek): analyze runs Zeek');
   if (!pluginBuilt()) throw new Error(`the Zeek plugin is not built in ${pluginDir()}: run scripts/setup.sh`);
-  const { files, missing } = await listCaptureFiles(paths);
-  for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
+  const { files, unreadable } = await listCaptureFiles(paths);
+  for (const message of unreadable) process.stderr.write(`zeek-arrow: ${message}\n`);
 
   const dbPath = resolve(options.db);
   const db = await Database.open(dbPath);
@@ -132,7 +132,7 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
         `indexed ${summary?.captures ?? 0} (${summary?.packets ?? 0} packets, ${summary?.flows ?? 0} flows); ` +
         `${sorted.known.length - reanalyze.length} already analyzed\n`);
     }
-    if (missing.length || errors.length || problems.some(p => p.severity === 'error')) process.exitCode = 1;
+    if (unreadable.length || errors.length || problems.some(p => p.severity === 'error')) process.exitCode = 1;
 
     async function runOne(file: string, which: { fingerprints: string[]; captureIds: number[] }): Promise<void> {
       const logs = nextLogs();

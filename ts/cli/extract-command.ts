@@ -14,7 +14,14 @@ export async function extractCommand(options: { db: string; uid?: string[]; comm
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     process.stderr.write(`${options.write}: ${summary.packets} packets from ${summary.captures} capture${summary.captures === 1 ? '' : 's'} ` +
       `(${summary.format}, ${summary.bytes} bytes) in ${ms.toFixed(1)} ms\n`);
-    if (summary.packets === 0) process.exitCode = 1;
+    const list = (items: string[]) => items.map(i => `'${i}'`).join(', ');
+    if (summary.unknownUids.length) {
+      process.stderr.write(`zeek-arrow: no conn with uid ${list(summary.unknownUids)} in ${options.db}\n`);
+    }
+    if (summary.unknownCommunityIds.length) {
+      process.stderr.write(`zeek-arrow: no packets indexed of Community ID ${list(summary.unknownCommunityIds)} in ${options.db}\n`);
+    }
+    if (summary.packets === 0 || summary.unknownUids.length || summary.unknownCommunityIds.length) process.exitCode = 1;
   } finally {
     db.close();
   }

@@ -9,8 +9,8 @@ import { ScanWorkers } from '../pcap/scan-workers';
 const MiB = 1 << 20;
 
 export async function indexCommand(paths: string[], options: { db: string; quiet?: boolean; progress?: boolean; jobs?: number }): Promise<void> {
-  const { files, missing } = await listCaptureFiles(paths);
-  for (const path of missing) process.stderr.write(`zeek-arrow: ${path}: no such file or directory\n`);
+  const { files, unreadable } = await listCaptureFiles(paths);
+  for (const message of unreadable) process.stderr.write(`zeek-arrow: ${message}\n`);
   // The scan threads start while DuckDB (~60 ms) loads on this one.
   const workers = files.length ? new ScanWorkers(Math.min(files.length, options.jobs ?? availableParallelism())) : undefined;
   const { Database } = require('../duckdb/database') as typeof Duck;
@@ -35,7 +35,7 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
       process.stdout.write(`indexed ${summary.captures} captures, ${summary.packets} packets, ${summary.flows} flows ` +
         `(${(summary.bytes / MiB).toFixed(1)} MiB); ${summary.skipped} already known\n`);
     }
-    if (missing.length || summary.problems.some(p => p.severity === 'error')) process.exitCode = 1;
+    if (unreadable.length || summary.problems.some(p => p.severity === 'error')) process.exitCode = 1;
   } finally {
     await workers?.close();
     db.close();

@@ -82,6 +82,16 @@ export class Database {
     return reader.getRowObjects();
   }
 
+  /** Like all(), for SQL holding text from outside: one statement is prepared and run, never more. */
+  async allOfOne(sql: string): Promise<Row[]> {
+    const prepared = await this.connection.prepare(sql);
+    try {
+      return (await prepared.runAndReadAll()).getRowObjects();
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
   async query(sql: string): Promise<DuckDBMaterializedResult> {
     return this.connection.run(sql);
   }

@@ -538,6 +538,14 @@ function readInterface(view: DataView, pos: number, length: number, le: boolean)
   return iface;
 }
 
+/** A pcapng timestamp (high, low) of an interface described by its if_tsresol byte and if_tsoffset (s): µs and the ns past them. */
+export function blockTime(high: number, low: number, tsresol: number, tsoffset: number): Pick<CaptureRecord, 'micros' | 'nanos'> {
+  const bigUnitsPerSecond = tsresol & 0x80 ? 1n << BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);
+  const time = { micros: 0, nanos: 0 } as CaptureRecord;
+  setTimestamp(time, high, low, { unitsPerSecond: Number(bigUnitsPerSecond), bigUnitsPerSecond, offsetMicros: tsoffset * 1e6 } as Interface);
+  return time;
+}
+
 /** Sets record.micros and .nanos exactly from a 64-bit timestamp (high, low) in the interface's unit. */
 function setTimestamp(record: CaptureRecord, high: number, low: number, iface: Interface): void {
   if (iface.unitsPerSecond === 1e6) {

@@ -4,8 +4,13 @@ import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { FileHandle, open } from 'node:fs/promises';
+import { Input, checkOutput, writeOutput } from './output-file';
+import { fingerprintOf } from './fingerprint';
+import { blockTime } from './capture-reader';
+import { zeekMicros } from './flow-segments';
 import { Database } from '../duckdb/database';
 import { literal } from '../duckdb/sql-text';
+import { asCondition, checkCondition } from '../duckdb/condition';
 import { PCAP } from './index-tables';
 import { columnsOf, connSpansSql } from './conn-packets';
 import { zeekCommunityId } from './community-id';
@@ -27,6 +32,9 @@ interface Packet {
 
 export interface ExtractSummary {
   packets: number;
+  /** The uids asked for that conn does not have, and the Community IDs asked for that the index has no packets of. */
+  unknownUids: string[];
+  unknownCommunityIds: string[];
   captures: number;
   format: 'pcap' | 'pcapng';
   bytes: number;
@@ -38,20 +46,21 @@ interface Span { communityId: string; from: number | null; next: number | null }
 async function spansFor(db: Database, selection: SessionSelection): Promise<Span[]> {
   const conditions: string[] = [];
   if (selection.uids?.length) conditions.push(`uid IN (${selection.uids.map(literal).join(', ')})`);
-  if (selection.where) conditions.push(`(${selection.where})`);
+  if (selection.where) conditions.push(asCondition(selection.where));
   if (!conditions.length) return [];
   const columns = await columnsOf(db, 'main', 'conn');
   if (!columns.size) throw new Error(`no conn table in ${db.path}: ingest conn.log or run Zeek with the Arrow writer first`);
+  if (selection.where) await checkCondition(db, 'conn', selection.where, '--where');
   const selected = conditions.join(' AND ');
   // The selected conns' Community IDs first (by uid, a lookup in conn's uid index): their flows' other conns are
   // then looked up too. A selected conn without one is matched by its addresses.
   let flows: string[] | undefined;
   if (columns.has('community_id')) {
-    const ids = await db.all(`SELECT DISTINCT community_id FROM main.conn WHERE ${selected}`);
+    const ids = await db.allOfOne(`SELECT DISTINCT community_id FROM main.conn WHERE ${selected}`);
     if (!ids.length) return [];
     if (ids.every(r => r.community_id !== null)) flows = ids.map(r => String(r.community_id));
   }
-  const rows = await db.all(`SELECT community_id, proto_number, orig_h, orig_p, resp_h, resp_port,
+  const rows = await db.allOfOne(`SELECT community_id, proto_number, orig_h, orig_p, resp_h, resp_port,
       CASE WHEN isinf(from_ts) THEN NULL ELSE epoch_us(from_ts) END AS from_us, epoch_us(next_ts) AS next_us
     FROM (${connSpansSql(columns, selected, flows)})`);
   return rows.map(r => ({
@@ -63,33 +72,42 @@ async function spansFor(db: Database, selection: SessionSelection): Promise<Span
   }));
 }
 
-/** The packets of the selected sessions: (capture, offset) once each. */
-async function selectedPackets(db: Database, selection: SessionSelection): Promise<Packet[]> {
+/** The uids asked for that conn does not have (a lookup in its uid index). */
+async function unknownUids(db: Database, uids: string[]): Promise<string[]> {
+  if (!uids.length) return [];
+  const found = new Set((await db.all(`SELECT DISTINCT uid FROM main.conn WHERE uid IN (${uids.map(literal).join(', ')})`)).map(r => String(r.uid)));
+  return [...new Set(uids)].filter(uid => !found.has(uid));
+}
+
+/** The packets of the selected sessions: (capture, offset) once each; and the Community IDs asked for of which none were found. */
+async function selectedPackets(db: Database, selection: SessionSelection): Promise<{ packets: Packet[]; unknownCommunityIds: string[] }> {
   const spans = await spansFor(db, selection);
   const byFlow = new Map<string, Span[]>();
   for (const s of spans) byFlow.set(s.communityId, [...byFlow.get(s.communityId) ?? [], s]);
   // A whole flow by its Community ID, over all time.
   for (const id of selection.communityIds ?? []) byFlow.set(id, [{ communityId: id, from: null, next: null }]);
-  if (!byFlow.size) return [];
+  const unknownCommunityIds = new Set(selection.communityIds);
+  if (!byFlow.size) return { packets: [], unknownCommunityIds: [...unknownCommunityIds] };
   const rows = await db.all(`SELECT community_id, capture_id, unnest(offsets) AS "offset",
     epoch_us(unnest(ts)) AS micros FROM ${PCAP}.flow_packets WHERE community_id IN (${[...byFlow.keys()].map(literal).join(', ')})`);
   const found = new Map<string, Packet>();
   for (const r of rows) {
+    unknownCommunityIds.delete(String(r.community_id));
     const micros = Number(r.micros);
     const own = byFlow.get(String(r.community_id))!.some(s => (s.from === null || micros >= s.from) && (s.next === null || micros < s.next));
     if (!own) continue;
     const p: Packet = { capture: Number(r.capture_id), offset: Number(r.offset), micros };
     found.set(`${p.capture}:${p.offset}`, p);
   }
-  return [...found.values()];
+  return { packets: [...found.values()], unknownCommunityIds: [...unknownCommunityIds] };
 }
 
 async function capturesById(db: Database, ids: number[]): Promise<Map<number, Capture>> {
   if (!ids.length) return new Map();
-  const rows = await db.all(`SELECT capture_id, path, format, little_endian, nanosecond, snaplen, gzip, epoch_us(first_ts) AS first,
+  const rows = await db.all(`SELECT capture_id, path, bytes, fingerprint, format, little_endian, nanosecond, snaplen, gzip, epoch_us(first_ts) AS first,
     to_json(interfaces) AS interfaces, to_json(sections) AS sections FROM ${PCAP}.captures WHERE capture_id IN (${ids.join(', ')})`);
   return new Map(rows.map(r => [Number(r.capture_id), {
-    id: Number(r.capture_id), path: String(r.path), format: String(r.format) as 'pcap' | 'pcapng', gzip: Boolean(r.gzip),
+    id: Number(r.capture_id), path: String(r.path), bytes: Number(r.bytes), fingerprint: String(r.fingerprint), format: String(r.format) as 'pcap' | 'pcapng', gzip: Boolean(r.gzip),
     littleEndian: Boolean(r.little_endian), nanosecond: Boolean(r.nanosecond), snaplen: Number(r.snaplen),
     firstMicros: r.first === null ? 0 : Number(r.first),
     interfaces: (JSON.parse(String(r.interfaces)) as { link_type: number; snaplen: number; tsresol: number; tsoffset: number }[])
@@ -109,10 +127,64 @@ const MAX_SPAN = 4 << 20;
 /** Reads under way at once. */
 const READS_AT_ONCE = 4;
 
+/**
+ * Whether a capture is still what was indexed, before its offsets are trusted: its size, and the fingerprint of its
+ * first and last MiB (~2 ms). A change elsewhere of the same size is caught by the record checks in readRecords().
+ */
+async function checkUnchanged(capture: Capture): Promise<void> {
+  const handle = await open(capture.path, 'r').catch(e => { throw new Error(`${capture.path}: cannot read: ${(e as Error).message}`); });
+  const changed = (how: string) => new Error(`${capture.path}: changed since it was indexed (${how}): index it again`);
+  try {
+    const { size } = await handle.stat();
+    if (size !== capture.bytes) throw changed(`${size} bytes, indexed at ${capture.bytes}`);
+    if (await fingerprintOf(handle, size) !== capture.fingerprint) throw changed(`same size, other bytes in its first or last MiB`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The time the index stores for a record read at `offset` (µs as Zeek logs it); undefined for a pcapng simple packet
+ * block, which carries none; NaN when the bytes are no packet record the capture could hold.
+ */
+function recordMicros(record: Buffer, offset: number, capture: Capture): number | undefined {
+  if (record.length < 20) return NaN;
+  if (capture.format === 'pcap') {
+    const read = (i: number) => (capture.littleEndian ? record.readUInt32LE(i) : record.readUInt32BE(i));
+    const fraction = read(4);
+    return zeekMicros(capture.nanosecond ? { micros: read(0) * 1e6 + Math.floor(fraction / 1000), nanos: fraction % 1000 }
+      : { micros: read(0) * 1e6 + fraction, nanos: 0 });
+  }
+  const le = record.readUInt32LE(0) < 0x10000; // the block's byte order, from its small type number
+  const read = (i: number) => (le ? record.readUInt32LE(i) : record.readUInt32BE(i));
+  const type = read(0);
+  if (type === SIMPLE_PACKET_BLOCK) return undefined;
+  if (type !== ENHANCED_PACKET_BLOCK && type !== PACKET_BLOCK) return NaN;
+  // The section the block is in numbers its interfaces from its own first one.
+  const section = [...capture.sections].reverse().find(s => s.offset <= offset) ?? { firstInterface: 0 };
+  const local = type === ENHANCED_PACKET_BLOCK ? read(8) : le ? record.readUInt16LE(8) : record.readUInt16BE(8);
+  const iface = capture.interfaces[section.firstInterface + local];
+  return iface ? zeekMicros(blockTime(read(12), read(16), iface.tsresol, iface.tsoffset)) : NaN;
+}
+
+const PACKET_BLOCK = 2;
+const SIMPLE_PACKET_BLOCK = 3;
+const ENHANCED_PACKET_BLOCK = 6;
+
 /** Reads records at sorted offsets (their size from their own header): runs of nearby ones in one read, or one pass through a gzip stream. */
 async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet, Buffer>): Promise<void> {
+  await checkUnchanged(capture);
   const sorted = [...packets].sort((a, b) => a.offset - b.offset);
   const changed = (p: Packet) => new Error(`${capture.path}: no whole record at byte ${p.offset} (the file changed since it was indexed?)`);
+  // Each record read must carry the time indexed for it: a record that moved in a file changed in place is not passed on.
+  const keep = (p: Packet, record: Buffer) => {
+    const micros = recordMicros(record, p.offset, capture);
+    if (micros !== undefined && micros !== p.micros) {
+      throw new Error(`${capture.path}: the record at byte ${p.offset} is not the one indexed (${Number.isNaN(micros) ? 'no packet record'
+        : `time ${micros} µs`}, indexed ${p.micros} µs): the file changed since it was indexed; index it again`);
+    }
+    into.set(p, record);
+  };
   if (!capture.gzip) {
     const runs: Packet[][] = [];
     for (const p of sorted) {
@@ -129,14 +201,14 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
         const at = p.offset - from;
         const size = at + 16 <= bytesRead ? recordSize(span.subarray(at), capture) : Infinity;
         if (at + size <= bytesRead) {
-          into.set(p, Buffer.from(span.subarray(at, at + size))); // a copy: the span, gaps included, can go
+          keep(p, Buffer.from(span.subarray(at, at + size))); // a copy: the span, gaps included, can go
           continue;
         }
         // Longer than what was read with it: a read of its own.
         if (!Number.isFinite(size) || size > MAX_RECORD) throw changed(p);
         const own = Buffer.allocUnsafe(size);
         if ((await handle.read(own, 0, size, p.offset)).bytesRead !== size) throw changed(p);
-        into.set(p, own);
+        keep(p, own);
       }
     };
     try {
@@ -164,7 +236,7 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
         const size = recordSize(pending.subarray(start), capture);
         if (size > MAX_RECORD) throw changed(p);
         if (start + size > pending.length) break;
-        into.set(p, Buffer.from(pending.subarray(start, start + size)));
+        keep(p, Buffer.from(pending.subarray(start, start + size)));
         next++;
       }
       const keepFrom = next < sorted.length ? Math.min(sorted[next].offset - position, pending.length) : pending.length;
@@ -181,13 +253,27 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
 
 /** A capture in the index, and what ordering and reading its records needs. */
 interface Capture extends SourceCapture {
+  /** Its size and fingerprint when indexed. */
+  bytes: number;
+  fingerprint: string;
   gzip: boolean;
   firstMicros: number;
 }
 
+/** What extract reads, so must not write over: the database (and its write-ahead log) and every indexed capture. */
+async function inputsOf(db: Database): Promise<Input[]> {
+  const inputs: Input[] = db.path === ':memory:' || db.path === '' ? []
+    : [{ path: db.path, what: 'the database' }, { path: `${db.path}.wal`, what: "the database's write-ahead log" }];
+  const captures = await db.all(`SELECT path FROM ${PCAP}.captures`)
+    .catch((e: Error) => { if (e.message.startsWith('Catalog Error')) return []; throw e; }); // no index yet: no captures
+  return [...inputs, ...captures.map(r => ({ path: String(r.path), what: 'the indexed capture' }))];
+}
+
 /** Writes the selected sessions' packets to `out`; pcap when the sources allow it, else pcapng. */
 export async function extractSessions(db: Database, selection: SessionSelection, out: string): Promise<ExtractSummary> {
-  const packets = await selectedPackets(db, selection);
+  const output = await checkOutput(out, await inputsOf(db));
+  const { packets, unknownCommunityIds } = await selectedPackets(db, selection);
+  const unknown = await unknownUids(db, selection.uids ?? []);
   const captures = await capturesById(db, [...new Set(packets.map(p => p.capture))]);
   // Time order; at equal times the earlier capture (by the times inside it), then file order.
   packets.sort((a, b) => a.micros - b.micros || captures.get(a.capture)!.firstMicros - captures.get(b.capture)!.firstMicros
@@ -199,11 +285,6 @@ export async function extractSessions(db: Database, selection: SessionSelection,
   const format = outputFormat(sources);
   const ordered = packets.map(p => ({ source: captures.get(p.capture)!, offset: p.offset, micros: p.micros, bytes: records.get(p)! }));
   const chunks = format === 'pcap' ? pcapChunks(ordered, sources) : pcapngChunks(ordered);
-  const output = await open(out, 'w');
-  try {
-    await output.writev(chunks); // one call, not one per record
-  } finally {
-    await output.close();
-  }
-  return { packets: packets.length, captures: captures.size, format, bytes: chunks.reduce((n, c) => n + c.length, 0) };
+  await writeOutput(output, chunks);
+  return { packets: packets.length, unknownUids: unknown, unknownCommunityIds, captures: captures.size, format, bytes: chunks.reduce((n, c) => n + c.length, 0) };
 }

@@ -100,7 +100,7 @@ class Datagram {
 }
 
 /** A packet's time to the µs as Zeek logs it (rounded, not cut), so packets compare exactly with conn's ts. */
-export function zeekMicros(record: CaptureRecord): number {
+export function zeekMicros(record: Pick<CaptureRecord, 'micros' | 'nanos'>): number {
   return record.nanos >= 500 ? record.micros + 1 : record.micros;
 }
 

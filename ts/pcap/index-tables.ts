@@ -29,3 +29,11 @@ const SETUP = [
 export async function ensurePcapTables(db: Database): Promise<void> {
   for (const sql of SETUP) await db.run(sql);
 }
+
+/** Removes captures and their flows from the index (inside the caller's transaction). */
+export async function dropCaptures(db: Database, captureIds: number[]): Promise<void> {
+  if (!captureIds.length) return;
+  const ids = captureIds.join(', ');
+  await db.run(`DELETE FROM ${PCAP}.flow_packets WHERE capture_id IN (${ids})`);
+  await db.run(`DELETE FROM ${PCAP}.captures WHERE capture_id IN (${ids})`);
+}

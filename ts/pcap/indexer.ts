@@ -1,17 +1,20 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
 import { literal } from '../duckdb/sql-text';
 import { availableParallelism } from 'node:os';
 import type * as Store from './store-capture';
-import { PCAP, ensurePcapTables } from './index-tables';
+import { PCAP, dropCaptures, ensurePcapTables } from './index-tables';
 import { ScannedCapture, scanCapture } from './scan-capture';
 import { ScanWorkers } from './scan-workers';
 import { CaptureProblem } from './types';
 import { ensureConnPacketsView } from './conn-packets';
 import { ContentHasher } from './content-hash';
+import { fingerprint } from './fingerprint';
+import { notRegular, systemReason } from './capture-files';
+
+export { fingerprint };
 
 export interface IndexSummary {
   captures: number;
@@ -38,6 +41,8 @@ export interface NewCapture {
   file: string;
   size: number;
   fingerprint: string;
+  /** Captures the index has at this path with other content (the file grew or was replaced): this one supersedes them. */
+  supersedes?: number[];
 }
 
 /** A capture the index knows (by content), wherever it is now. */
@@ -48,33 +53,8 @@ export interface KnownCapture {
   analyzedBy: string | null;
 }
 
-const FINGERPRINT_BYTES = 1 << 20;
-
 /** Writing a capture into the tables needs Arrow, ~40 ms to load: loaded on this thread while the scan threads work. */
 const storing = () => require('./store-capture') as typeof Store;
-
-/**
- * A quick identity to pass over captures already indexed without reading them:
- * the size and the SHA-256 of the first and last MiB. New captures are then
- * read once; the table keeps the SHA-256 of all their bytes too.
- */
-export async function fingerprint(file: string, size: number): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    const hash = createHash('sha256').update(String(size));
-    const head = Buffer.alloc(Math.min(size, FINGERPRINT_BYTES));
-    await handle.read(head, 0, head.length, 0);
-    hash.update(head);
-    if (size > FINGERPRINT_BYTES) {
-      const tail = Buffer.alloc(Math.min(size - FINGERPRINT_BYTES, FINGERPRINT_BYTES));
-      await handle.read(tail, 0, tail.length, size - tail.length);
-      hash.update(tail);
-    }
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Which captures the index knows already, by content (not name): a known one
@@ -88,19 +68,34 @@ export async function sortOutCaptures(db: Database, files: string[]): Promise<So
   const known = new Map(rows.map(r => [String(r.fingerprint), {
     file: String(r.path), captureId: Number(r.capture_id), analyzedBy: r.analyzed_by === null ? null : String(r.analyzed_by),
   }]));
+  const atPath = new Map<string, { fingerprint: string; captureId: number }[]>();
+  for (const r of rows) {
+    const path = String(r.path);
+    atPath.set(path, [...atPath.get(path) ?? [], { fingerprint: String(r.fingerprint), captureId: Number(r.capture_id) }]);
+  }
   const result: SortedCaptures = { fresh: [], known: [], problems: [] };
   const seen = new Set<string>();
   for (const file of files) {
     try {
-      const { size } = await stat(file);
+      const found = await stat(file);
+      // A FIFO or device would hang the read or never end: captures are read from files.
+      const kind = notRegular(found);
+      if (kind) {
+        result.problems.push({ file, offset: 0, severity: 'error', message: `not a regular file (${kind}): captures are read from files` });
+        continue;
+      }
+      const { size } = found;
       const print = await fingerprint(file, size);
       if (seen.has(print)) continue; // the same capture twice in one run
       seen.add(print);
       const capture = known.get(print);
+      // What the index has at this path with other content is gone from there: its offsets point into other bytes.
+      const stale = (atPath.get(resolve(file)) ?? []).filter(c => c.fingerprint !== print).map(c => c.captureId);
       if (!capture) {
-        result.fresh.push({ file, size, fingerprint: print });
+        result.fresh.push({ file, size, fingerprint: print, ...stale.length ? { supersedes: stale } : {} });
         continue;
       }
+      if (stale.length) await db.transaction(() => dropCaptures(db, stale));
       // Known by content, not name: a capture that moved is found at its new place.
       if (capture.file !== resolve(file) && !existsSync(capture.file)) {
         await db.run(`UPDATE ${PCAP}.captures SET path = ${literal(resolve(file))} WHERE fingerprint = ${literal(print)}`);
@@ -108,7 +103,7 @@ export async function sortOutCaptures(db: Database, files: string[]): Promise<So
       }
       result.known.push({ ...capture, file });
     } catch (e) {
-      result.problems.push({ file, offset: 0, severity: 'error', message: `cannot read: ${(e as Error).message.replace(/, \w+ '[^']*'$/, '')}` });
+      result.problems.push({ file, offset: 0, severity: 'error', message: `cannot read: ${systemReason(e)}` });
     }
   }
   return result;
@@ -165,7 +160,7 @@ export async function indexNewCaptures(db: Database, sorted: SortedCaptures, opt
   await ensureConnPacketsView(db);
   return summary;
 
-  async function store({ file, size, fingerprint: print }: NewCapture, { hashing, scanning }: ReturnType<typeof start>): Promise<void> {
+  async function store({ file, size, fingerprint: print, supersedes }: NewCapture, { hashing, scanning }: ReturnType<typeof start>): Promise<void> {
     let scanned: ScannedCapture;
     try {
       scanned = await scanning;
@@ -182,7 +177,7 @@ export async function indexNewCaptures(db: Database, sorted: SortedCaptures, opt
     }
     const { problems } = scanned;
 
-    summary.flows += await storing().addCapture(db, { file, size, fingerprint: print, sha256, scanned });
+    summary.flows += await storing().addCapture(db, { file, size, fingerprint: print, sha256, scanned, supersedes });
     summary.captures++;
     summary.packets += scanned.packets;
     summary.bytes += size;

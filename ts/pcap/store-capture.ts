@@ -5,7 +5,7 @@ import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
 import { literal } from '../duckdb/sql-text';
 import { flowPacketsBatch } from './flow-batch';
-import { PCAP } from './index-tables';
+import { PCAP, dropCaptures } from './index-tables';
 import { ScannedCapture } from './scan-capture';
 
 export interface NewRows {
@@ -14,12 +14,15 @@ export interface NewRows {
   fingerprint: string;
   sha256: string;
   scanned: ScannedCapture;
+  /** Captures this one replaces: the index had them at its path, with other content (it grew, or was replaced). */
+  supersedes?: number[];
 }
 
 /** Adds the capture; returns the number of flows added. */
-export async function addCapture(db: Database, { file, size, fingerprint, sha256, scanned }: NewRows): Promise<number> {
+export async function addCapture(db: Database, { file, size, fingerprint, sha256, scanned, supersedes = [] }: NewRows): Promise<number> {
   const { info, flows, problems } = scanned;
   await db.transaction(async () => {
+    await dropCaptures(db, supersedes);
     const id = Number((await db.all(`SELECT nextval('${PCAP}.capture_ids') AS id`))[0].id);
     const ts = (us: number) => Number.isFinite(us) ? `make_timestamptz(${us}::BIGINT)` : 'NULL';
     await db.run(`INSERT INTO ${PCAP}.captures VALUES (${id}, ${literal(resolve(file))}, ${literal(sha256)}, ${literal(fingerprint)},
