@@ -32,4 +32,20 @@ describe('fuzz finds, fixed', () => {
       }
     });
   }
+
+  // Found by the TSV ingest target: a NUL byte in #path ended the SQL string the path went into, and DuckDB's
+  // "Parser Error: unterminated quoted string" escaped ingest, losing every other file of the run.
+  it('a raw NUL in a header line is named with its line, and the other files are still ingested', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.log'), demoLog(demoRows(2, 0)).replace('#path\tdemo', '#path\tde\0mo'));
+    writeFileSync(join(dir, 'b.log'), demoLog(demoRows(3, 10)));
+    const db = await Database.open(':memory:');
+    try {
+      const summary = await LogIngester.ingest(db, [dir]);
+      assert.deepEqual(summary.problems.map(formatProblem), [`error: ${join(dir, 'a.log')}:5: header line holds a NUL byte`]);
+      assert.equal(summary.rows, 3);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -302,8 +302,9 @@ export class LogIngester {
       this.rowsByLog[planned.logPath] = (this.rowsByLog[planned.logPath] ?? 0) + rows;
       return true;
     } catch (e) {
-      if (!(e instanceof LogFormatError)) throw e;
-      this.problems.push(fileProblem(log.file, e.message.slice(log.file.length + 2).replace(/^\d+: /, ''), { line: e.line }));
+      // Whatever stops one file is its problem: the other files are still ingested.
+      if (!(e instanceof LogFormatError)) this.problems.push(fileProblem(log.file, `cannot be read: ${(e as Error).message.split('\n')[0]}`));
+      else this.problems.push(fileProblem(log.file, e.reason, { line: e.line }));
       return false;
     }
   }
