@@ -28,9 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # A Zeek of the machine's own wins; otherwise the shared build for these machines.
-have_zeek() {
-  command -v zeek-config >/dev/null 2>&1 || [ -x "${ZEEK_HOME:-/nonexistent}/bin/zeek-config" ] || [ -x /opt/zeek/bin/zeek-config ]
-}
+source scripts/zeek-lookup.sh
 shared_zeek=$(ls ../shared/zeek/zeek-*-debian12-amd64.tar.xz 2>/dev/null | tail -n 1 || true)
 if ! have_zeek && [ -n "$shared_zeek" ]; then
   $sudo apt-get update -qq
@@ -49,4 +47,6 @@ if ! ls "$LIBNODE_ROOT"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then
   echo "libnode unpacked into $LIBNODE_ROOT"
 fi
 
+# A build made before Zeek was here is configured again, so the plugin gets built.
+reconfigure_if_zeek_arrived build
 npm install --no-audit --no-fund

@@ -7,7 +7,7 @@ import { LogIngester } from '../ts/logs/ingest';
 import { literal } from '../ts/schema/mapping';
 import { REPO, corpusPath } from './helpers/corpus';
 import { difference } from './helpers/compare';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs } from './helpers/logs';
 import { readManifest } from './helpers/captures';
 import { describeWithZeek } from './helpers/zeek';
 
@@ -35,6 +35,7 @@ async function miscounted(db: Database): Promise<number> {
 }
 
 describeWithZeek('zeek-arrow analyze: Zeek and the packet index into one database', () => {
+  const tempDir = suiteTempDirs();
   it('the split set: one stream in time order, so sessions crossing pieces are whole, and conn joins its packets', async () => {
     const dir = tempDir();
     const run = analyze(dir, 'analyzed.duckdb', '-C', corpusPath('split'));

@@ -12,7 +12,7 @@ import { arrowSchema, parquetReadSelectList } from '../ts/schema/arrow-schema';
 import { createTableSql } from '../ts/schema/duckdb-table';
 import { ident, literal } from '../ts/schema/mapping';
 import { corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { removeDir, tempDir } from './helpers/logs';
 import { tableDifference } from './helpers/tables';
 
 describe('export to Parquet and Arrow IPC reads back with equal rows', () => {
@@ -33,6 +33,7 @@ describe('export to Parquet and Arrow IPC reads back with equal rows', () => {
     arrowRows = await exportLogs(db, new ArrowIpcSink(join(out, 'arrow')));
   });
   after(() => db.close());
+  after(() => removeDir(out));
 
   it('writes every log table', () => {
     assert.equal(Object.keys(parquetRows).length, 25);

@@ -11,7 +11,7 @@ import { LogIngester } from '../ts/logs/ingest';
 import { extractSessions } from '../ts/pcap/extract';
 import { indexCaptures } from '../ts/pcap/indexer';
 import { REPO, corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs, tempDir } from './helpers/logs';
 import { epb, idb, obsoletePb, option, pcapHeader, pcapRecord, shb, spb } from './helpers/capture-files';
 import { PacketRecord, capinfosCount, packetText, readManifest, readRecords, tcpdumpCount } from './helpers/captures';
 
@@ -50,6 +50,7 @@ const checkWithTools = (file: string, packets: number, linkTypes = 1) => {
 };
 
 describe('extract: sessions from the split set are the same as from the original capture', () => {
+  const tempDir = suiteTempDirs();
   const manifest = readManifest(corpusPath('split', 'MANIFEST.tsv'));
   const originals = [...new Set(manifest.map(m => m.original_file))];
   let dir: string;
@@ -108,6 +109,7 @@ async function flowRecords(db: Database, communityId: string): Promise<PacketRec
 }
 
 describe('extract: the file format follows the sources', () => {
+  const tempDir = suiteTempDirs();
   let dir: string;
   let db: Database;
   before(async () => {
@@ -222,6 +224,7 @@ describe('extract: the file format follows the sources', () => {
 });
 
 describe('extract: a capture gone or changed since it was indexed', () => {
+  const tempDir = suiteTempDirs();
   let dir: string;
   let db: Database;
   const plain = 'http__bro.org.pcap';
@@ -267,6 +270,7 @@ describe('extract: a capture gone or changed since it was indexed', () => {
 });
 
 describe('extract: conn looked up through its indexes, not scanned', () => {
+  const tempDir = suiteTempDirs();
   const traces = ['wikipedia.trace', 'tunnels__Teredo.pcap', 'var-services-std-ports.trace'];
   const connIndexes = async (db: Database) => (await db.all(`SELECT index_name FROM duckdb_indexes()
     WHERE table_name = 'conn' AND database_name = current_database() ORDER BY 1`)).map(r => String(r.index_name));

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Database } from '../ts/duckdb/database';
 import { IngestSummary, LogIngester, formatProblem } from '../ts/logs/ingest';
-import { demoLog, demoRows, tempDir } from './helpers/logs';
+import { demoLog, demoRows, suiteTempDirs } from './helpers/logs';
 
 describe('ingesting bad input', () => {
+  const tempDir = suiteTempDirs();
   let dir: string;
   let summary: IngestSummary;
   let db: Database;
@@ -87,6 +88,7 @@ describe('ingesting bad input', () => {
 });
 
 describe('ingesting rotated and concatenated logs', () => {
+  const tempDir = suiteTempDirs();
   it('reads every section of a file, also when the fields change between sections', async () => {
     const dir = tempDir();
     const first = demoLog(demoRows(3, 0));

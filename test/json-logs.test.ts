@@ -8,7 +8,7 @@ import { catalogSchema } from '../ts/logs/json-schema';
 import { ident, literal } from '../ts/schema/mapping';
 import { zeekTypeName } from '../ts/schema/zeek-type';
 import { traceLogDirs } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs } from './helpers/logs';
 import { tableDifference } from './helpers/tables';
 
 describe('the catalog of Zeek 8.0 log schemas', () => {
@@ -33,6 +33,7 @@ describe('the catalog of Zeek 8.0 log schemas', () => {
 });
 
 describe('JSON logs ingest to the same tables as the TSV logs of the same traces', () => {
+  const tempDir = suiteTempDirs('afterEach');
   for (const jsonDir of traceLogDirs('json')) {
     const trace = basename(jsonDir);
     it(trace, async () => {

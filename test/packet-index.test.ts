@@ -14,7 +14,7 @@ import { CaptureProblem } from '../ts/pcap/types';
 import { ScanWorkers } from '../ts/pcap/scan-workers';
 import { pcapHeader, pcapRecord } from './helpers/capture-files';
 import { REPO, corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs, tempDir } from './helpers/logs';
 import { MANIFEST_LINK_TYPES, readManifest, readRecords } from './helpers/captures';
 
 const problemText = (p: CaptureProblem) => `${basename(p.file)} ${p.severity} at ${p.offset}: ${p.message}`;
@@ -38,6 +38,7 @@ describe('zeek-arrow index over the corpus', () => {
     summary = await indexCaptures(db, (await listCaptureFiles([corpusPath('pcaps')])).files);
   });
   after(() => db.close());
+  const tempDir = suiteTempDirs(); // after db.close(): its after hook runs next
 
   it('indexes every capture, naming what is odd or damaged by file and byte offset', () => {
     assert.equal(summary.captures, manifest.length);
@@ -143,6 +144,7 @@ describe('zeek-arrow index on several threads', () => {
 });
 
 describe('zeek-arrow index: a scan thread that dies', () => {
+  const tempDir = suiteTempDirs();
   it('fails that capture only, naming it; the next capture is scanned on a fresh thread', async () => {
     // 150,000 packets of 150,000 flows (raw IPv4, UDP): more flows than a scan thread with a 16 MB heap can hold.
     const dir = tempDir();
@@ -185,6 +187,7 @@ describe('zeek-arrow index: a scan thread that dies', () => {
 });
 
 describe('zeek-arrow index with damaged files among good ones', () => {
+  const tempDir = suiteTempDirs();
   let dir: string;
   let db: Database;
   let summary: IndexSummary;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { removeDir, tempDir } from './helpers/logs';
 import { describeWithZeek, runZeek } from './helpers/zeek';
 import { Database } from '../ts/duckdb/database';
 
@@ -36,6 +36,7 @@ const lines = (text: string) => text.split('\n').filter(l => l);
 
 describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sources', zeek => {
   const work = tempDir();
+  after(() => removeDir(work));
   const zeekIn = (dir: string, args: string[]) => {
     const r = runZeek(zeek, dir, ['-b', ...args]);
     assert.equal(r.status, 0, r.stderr);

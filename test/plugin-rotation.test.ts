@@ -6,7 +6,7 @@ import { LogTables } from '../ts/duckdb/log-tables';
 import { LogIngester } from '../ts/logs/ingest';
 import { literal } from '../ts/schema/mapping';
 import { REPO, corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { removeDir, tempDir } from './helpers/logs';
 import { arrowFileTable, dbFile, difference, parquetRelation, rowsOf } from './helpers/compare';
 import { describeWithZeek, runZeek } from './helpers/zeek';
 
@@ -14,6 +14,7 @@ const SCRIPT = join(REPO, 'test', 'zeek', 'show-rotation.zeek');
 
 describeWithZeek('rotation (Log::default_rotation_interval on rotation.trace)', zeek => {
   const work = tempDir();
+  after(() => removeDir(work));
   const run = (name: string, ...args: string[]) => {
     const dir = join(work, name);
     mkdirSync(dir);

@@ -7,7 +7,7 @@ import { LogIngester, formatProblem } from '../ts/logs/ingest';
 import { formatLine } from '../ts/schema/zeek-format';
 import { literal } from '../ts/schema/mapping';
 import { REPO } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { removeDir, tempDir } from './helpers/logs';
 import { fieldValues } from './helpers/tables';
 import { arrowFileTable, dbFile, difference, parquetRelation, rowsOf } from './helpers/compare';
 import { describeWithZeek, runZeek } from './helpers/zeek';
@@ -38,6 +38,7 @@ describeWithZeek('every loggable type and its edges through the Arrow writer', z
     await db.run(`ATTACH ${literal(dbFile(arrowDir))} AS arrow (READ_ONLY)`);
   });
   after(() => db?.close());
+  after(() => removeDir(work));
 
   it('gives the table ingestion gives from the ASCII log, in DuckDB, Parquet and Arrow IPC', async () => {
     const schema = tables.schemaOf('all_types')!;

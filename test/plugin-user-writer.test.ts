@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { removeDir, tempDir } from './helpers/logs';
 import { describeWithZeek, runZeek } from './helpers/zeek';
 
 const WRITER = join(REPO, 'test', 'fixtures', 'rows-writer.js');
@@ -19,6 +19,7 @@ function writtenRows(dir: string, log: string): { rows: Record<string, unknown>[
 
 describeWithZeek('a writer written in TypeScript, loaded as a module', zeek => {
   const work = tempDir();
+  after(() => removeDir(work));
   const run = (name: string, args: string[], env: Record<string, string> = {}) => {
     const dir = join(work, name);
     mkdirSync(dir);

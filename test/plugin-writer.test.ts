@@ -7,12 +7,13 @@ import { LogIngester, formatProblem } from '../ts/logs/ingest';
 import { ident, literal } from '../ts/schema/mapping';
 import { arrowFileTable, difference, parquetRelation, rowsOf } from './helpers/compare';
 import { corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs } from './helpers/logs';
 import { describeWithZeek, readableCapture, runZeek } from './helpers/zeek';
 
 const SCRIPTS = ['policy/protocols/conn/community-id-logging'];
 
 describeWithZeek('the Arrow writer writes what the ASCII writer writes, for every corpus trace', zeek => {
+  const tempDir = suiteTempDirs('afterEach');
   const manifest = readFileSync(corpusPath('pcaps', 'MANIFEST.tsv'), 'utf8').trim().split('\n').slice(1).map(l => l.split('\t')[0]);
   let tables = 0;
   let rows = 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusPath } from './helpers/corpus';
-import { tempDir } from './helpers/logs';
+import { suiteTempDirs } from './helpers/logs';
 import { PLUGIN_DIR, describeWithZeek, runZeek } from './helpers/zeek';
 
 /** ZeekJS (Zeek::JavaScript), built for the same Zeek: $ZEEKJS_PLUGIN_DIR or /opt/zeekjs. */
@@ -13,6 +13,7 @@ function findZeekJs(): string | undefined {
 }
 
 describeWithZeek('beside ZeekJS, which also embeds Node.js', zeek => {
+  const tempDir = suiteTempDirs();
   const zeekjs = findZeekJs();
   if (!zeekjs) {
     before(() => console.log('      SKIP: no ZeekJS plugin ($ZEEKJS_PLUGIN_DIR or /opt/zeekjs)'));

@@ -1,9 +1,28 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** A new temp directory: remove it after the test or suite (removeDir), or make it with suiteTempDirs. */
 export function tempDir(prefix = 'zeek-arrow-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * In a describe body: a maker of temp directories for its hooks and tests, each removed after the suite
+ * (or, with 'afterEach', after the test that made it: for suites of many tests that each write much).
+ */
+export function suiteTempDirs(when: 'after' | 'afterEach' = 'after'): () => string {
+  const dirs: string[] = [];
+  (when === 'after' ? after : afterEach)(() => { for (const dir of dirs.splice(0)) removeDir(dir); });
+  return () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 const HEADER = (path: string, fields: string[], types: string[]) => [

@@ -175,7 +175,7 @@ export class LogIngester {
               const log = await this.scanNew(file);
               if (!log) continue;
               // The full scan can find what the first 64 KB did not: a broken gzip, another header later.
-              if (log.truncated || !this.soleSignature(log, group.signature)) later.push(log);
+              if (log.truncated || tooWide(log, [group.section]) || !this.soleSignature(log, group.signature)) later.push(log);
               else logs.push(log);
             }
             if (logs.length === 0) continue;
@@ -302,8 +302,9 @@ export class LogIngester {
       this.rowsByLog[planned.logPath] = (this.rowsByLog[planned.logPath] ?? 0) + rows;
       return true;
     } catch (e) {
-      if (!(e instanceof LogFormatError)) throw e;
-      this.problems.push(fileProblem(log.file, e.message.slice(log.file.length + 2).replace(/^\d+: /, ''), { line: e.line }));
+      // Whatever stops one file is its problem: the other files are still ingested.
+      if (!(e instanceof LogFormatError)) this.problems.push(fileProblem(log.file, `cannot be read: ${(e as Error).message.split('\n')[0]}`));
+      else this.problems.push(fileProblem(log.file, e.reason, { line: e.line }));
       return false;
     }
   }
@@ -380,14 +381,18 @@ export class LogIngester {
       await this.tables.ensure(run[0].schema);
       this.tsvSchemas.set(logPath, run[0].schema);
     }
-    if (runs.length === 1 && !log.truncated) return { logPath, pieces: [pieceOf(sections[0], log.file, log.gzip, 0)] };
-    // Sections with different fields, or a broken gzip: copy each run of alike sections out.
+    const wide = tooWide(log, sections);
+    if (runs.length === 1 && !log.truncated && !wide) return { logPath, pieces: [pieceOf(sections[0], log.file, log.gzip, 0)] };
+    // Sections with different fields, a broken gzip, or lines too wide for DuckDB's rejects (checked here instead):
+    // copy each run of alike sections out.
     const lastLine = log.truncated ? log.truncated.line - 1 : log.lines;
     const ranges: LineRange[] = runs.map((run, i) => ({
       from: run[0].headerStart,
       to: i + 1 < runs.length ? runs[i + 1][0].headerStart - 1 : lastLine,
+      check: wide ? tsvLineCheck(run[0].header, run[0].schema) : undefined,
     }));
-    const { files } = await copyLineRanges(log.file, ranges, await mkdtemp(join(this.tmp, 'sections-')));
+    const { files, problems } = await copyLineRanges(log.file, ranges, await mkdtemp(join(this.tmp, 'sections-')));
+    for (const bad of problems) this.problems.push(fileProblem(log.file, bad.message, { line: bad.line, field: bad.field }));
     return { logPath, pieces: runs.map((run, i) => pieceOf(run[0], files[i], false, ranges[i].from - 1)) };
   }
 
@@ -461,6 +466,11 @@ export class LogIngester {
     };
     return { logPath: schema.path, pieces: [piece] };
   }
+}
+
+/** Whether a line has more fields than any header of the file: DuckDB must not see it (WIDE_LINE_BYTES). */
+function tooWide(log: ScannedLog, sections: TsvSection[]): boolean {
+  return log.wideFields > Math.max(...sections.map(s => s.header.fields.length));
 }
 
 /** A system error without the path it repeats: `ENOENT: no such file or directory`. */

@@ -26,7 +26,16 @@ export interface ScannedLog {
   headerLines: HeaderLine[];
   /** Set when the file ends early (a truncated gzip): the data before it is still good. */
   truncated?: { message: string; compressedOffset: number; line: number };
+  /** The most tab-separated fields on a line of WIDE_LINE_BYTES or more (0 when none is that long). */
+  wideFields: number;
 }
+
+/**
+ * Lines at least this long have their fields counted: DuckDB's CSV reader takes time quadratic in the fields a line
+ * has beyond its header when it records rejects (16,000 extra fields: 50 s), so such lines must not reach it.
+ * Shorter lines (at most ~256 fields) cost it a few ms at worst.
+ */
+export const WIDE_LINE_BYTES = 512;
 
 async function startsWithGzipMagic(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
@@ -60,6 +69,8 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
   let lineStart = true;
   let partialHeader: Buffer[] | undefined;
   let truncated: ScannedLog['truncated'];
+  let wideFields = 0;
+  let lineFields = 1;
 
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -75,11 +86,16 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
         const nl = chunk.indexOf(0x0a, pos);
         const end = nl === -1 ? chunk.length : nl;
         if (partialHeader) partialHeader.push(chunk.subarray(pos, end));
+        if (end - pos >= WIDE_LINE_BYTES || lineFields > 1) {
+          for (let i = pos; i < end; i++) if (chunk[i] === 0x09) lineFields++;
+        }
         if (nl === -1) {
           lineStart = false;
           break;
         }
         lines++;
+        if (lineFields > wideFields) wideFields = lineFields;
+        lineFields = 1;
         if (lineStart && nl === pos) blankLines++;
         if (partialHeader) {
           headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
@@ -97,9 +113,11 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
   if (!lineStart && !truncated) {
     // A last line without a newline still counts.
     lines++;
+    if (lineFields > wideFields) wideFields = lineFields;
     if (partialHeader) headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
   }
-  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, blankLines, headerLines, truncated };
+  if (wideFields === 1) wideFields = 0;
+  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, blankLines, headerLines, truncated, wideFields };
 }
 
 /** The start of a log file: enough to group it (format, compression, leading header lines). */

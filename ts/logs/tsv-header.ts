@@ -24,8 +24,8 @@ export interface TsvSection {
 }
 
 export class LogFormatError extends Error {
-  constructor(readonly file: string, readonly line: number | undefined, message: string) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${message}`);
+  constructor(readonly file: string, readonly line: number | undefined, readonly reason: string) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
   }
 }
 
@@ -40,6 +40,8 @@ export function parseSections(file: string, headerLines: HeaderLine[], fallbackP
   for (const { line, text } of headerLines) {
     if (line !== previousLine + 1) blockStart = line;
     previousLine = line;
+    // Zeek writes a NUL as \x00; a raw one is damage (and would end the SQL text the header's values go into).
+    if (text.includes('\0')) throw new LogFormatError(file, line, 'header line holds a NUL byte');
     if (text.startsWith('#separator')) {
       state = { ...DEFAULTS, separator: Buffer.from(tsvUnescape(text.slice('#separator'.length).trim())).toString('latin1') };
       continue;

@@ -40,6 +40,13 @@ const EPB = 6;
 const OPT_TSRESOL = 9;
 const OPT_TSOFFSET = 14;
 
+/** A file that is not a capture at all (or whose first pcapng section is): names the file and the byte offset. */
+export class CaptureFormatError extends Error {
+  constructor(readonly file: string, readonly offset: number, message: string) {
+    super(`${file}: ${message}`);
+  }
+}
+
 /** Where the bytes come from: the file, or its gunzipped stream. */
 interface Source {
   /** Reads into buf from `at` up to its end; 0 at the end of the stream. */
@@ -170,7 +177,8 @@ interface Interface {
 /**
  * Reads every packet record of `file` (pcap or pcapng, gzipped or not) and hands each to onRecord, one reused
  * object valid only during the call. Damage inside the file goes to onProblem and the records before it are
- * kept; the promise rejects only when the file cannot be opened or is not a capture at all.
+ * kept; the promise rejects only when the file cannot be opened (a system error) or is not a capture at all
+ * (a CaptureFormatError).
  */
 export async function readCapture(
   file: string,
@@ -233,13 +241,13 @@ class Reader {
   async read(): Promise<CaptureInfo> {
     await this.need(4);
     const have = this.end - this.start;
-    if (have === 0) throw new Error(`${this.file}: empty file${this.gzipNote()}`);
+    if (have === 0) throw new CaptureFormatError(this.file, 0, `empty file${this.gzipNote()}`);
     const magic = have >= 4 ? this.view.getUint32(0, false) : 0;
     if (magic === SHB) await this.readPcapng();
     else if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d || magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) await this.readPcap(magic);
     else {
       const first = Array.from(this.buf.subarray(0, Math.min(4, have)), b => b.toString(16).padStart(2, '0')).join(' ');
-      throw new Error(`${this.file}: not a pcap or pcapng file (first bytes ${first})${this.gzipNote()}`);
+      throw new CaptureFormatError(this.file, 0, `not a pcap or pcapng file (first bytes ${first})${this.gzipNote()}`);
     }
     if (this.overSnaplen > 0) {
       const { offset, caplen } = this.firstOverSnaplen;
@@ -328,7 +336,7 @@ class Reader {
     const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
     const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
     if (!(await this.need(24))) {
-      throw new Error(`${this.file}: pcap file header truncated: ${this.end} of 24 bytes${this.gzipNote()}`);
+      throw new CaptureFormatError(this.file, 0, `pcap file header truncated: ${this.end} of 24 bytes${this.gzipNote()}`);
     }
     info.littleEndian = le;
     info.nanosecond = nano;
@@ -410,7 +418,7 @@ class Reader {
         if (type === SHB) {
           const order = view.getUint32(pos + 8, true);
           if (order !== 0x1a2b3c4d && order !== 0x4d3c2b1a) {
-            if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header byte-order magic ${order.toString(16)})`);
+            if (firstSection) throw new CaptureFormatError(this.file, at, `not a pcapng file (section header byte-order magic ${order.toString(16)})`);
             this.start = pos;
             this.problem(at, `section header with a bad byte-order magic (${order.toString(16)}): reading stops`, 'error');
             return;
@@ -419,14 +427,14 @@ class Reader {
         }
         const length = view.getUint32(pos + 4, le);
         if (length % 4 !== 0 || length < 12 || length > MAX_BLOCK || (type === SHB && length < 28)) {
-          if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header length ${length})`);
+          if (firstSection) throw new CaptureFormatError(this.file, at, `not a pcapng file (section header length ${length})`);
           this.start = pos;
           this.problem(at, `block (type ${type}) has a bad length ${length}: reading stops`, 'error');
           return;
         }
         if (pos + length > end) break;
         if (view.getUint32(pos + length - 4, le) !== length) {
-          if (firstSection) throw new Error(`${this.file}: not a pcapng file (section header length ${length} does not match its trailer)`);
+          if (firstSection) throw new CaptureFormatError(this.file, at, `not a pcapng file (section header length ${length} does not match its trailer)`);
           this.start = pos;
           this.problem(at, `block (type ${type}) length ${length} does not match its trailing length ${view.getUint32(pos + length - 4, le)}: reading stops`, 'error');
           return;
@@ -458,7 +466,7 @@ class Reader {
     }
     const have = this.end - this.start;
     if (firstSection) {
-      throw new Error(`${this.file}: pcapng section header truncated: ${have} bytes${this.gzipNote()}`);
+      throw new CaptureFormatError(this.file, this.base + this.start, `pcapng section header truncated: ${have} bytes${this.gzipNote()}`);
     }
     const type = have >= 4 ? this.view.getUint32(this.start, le) : -1;
     const length = have >= 8 ? Math.max(12, this.view.getUint32(this.start + 4, le)) : 12;

@@ -9,6 +9,7 @@ import { SinkPool } from '../backend/sink-writer';
 import { createWriter } from '../backend/registry';
 import { WriterBackend, WriterInfo } from '../backend/writer-backend';
 import { ReaderWork, Readers } from './readers';
+import { resolvePackageNameToHost } from './package-name';
 
 interface Binding {
   start(dispatch: (work: Work, done: (error: string | null, result?: unknown) => void) => void): void;
@@ -46,6 +47,7 @@ function describeError(e: unknown): string {
 }
 
 export function start(binding: Binding): void {
+  resolvePackageNameToHost();
   // Zeek's process is not ours to end: report what escapes and carry on.
   process.on('uncaughtException', e => process.stderr.write(`zeek-arrow: uncaught ${describeError(e)}\n`));
   process.on('unhandledRejection', e => process.stderr.write(`zeek-arrow: unhandled ${describeError(e)}\n`));

@@ -7,9 +7,10 @@ export interface Zeek {
   version: string;
 }
 
-/** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix). */
+/** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix, or $ZEEK_ARROW_FALLBACK_ZEEK). */
 export function findZeek(): Zeek | undefined {
-  const candidates = ['zeek-config', process.env.ZEEK_HOME && join(process.env.ZEEK_HOME, 'bin', 'zeek-config'), '/opt/zeek/bin/zeek-config'];
+  const fallback = process.env.ZEEK_ARROW_FALLBACK_ZEEK ?? '/opt/zeek';
+  const candidates = ['zeek-config', process.env.ZEEK_HOME && join(process.env.ZEEK_HOME, 'bin', 'zeek-config'), join(fallback, 'bin', 'zeek-config')];
   for (const config of candidates) {
     if (!config) continue;
     try {
