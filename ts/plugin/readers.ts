@@ -10,6 +10,7 @@ import { toLayout } from '../input/layout-rows';
 export type ReaderWork =
   | { kind: 'reader-init'; reader: number; info: ReaderInfo; fields: { name: string; type: string; protoColumn?: string; optional: boolean }[] }
   | { kind: 'reader-update' | 'reader-close'; reader: number }
+  | { kind: 'reader-abandon'; reader: number; reason: string }
   | { kind: 'reader-heartbeat'; reader: number; networkTime: number; currentTime: number };
 
 /** What the plugin reads back: rows in the reader layout, or none (nothing changed). */
@@ -28,8 +29,13 @@ export class Readers {
       await backend.init(work.info, fields);
       return this.reply(work.reader, await backend.update());
     }
+    if (work.kind === 'reader-abandon') {
+      // Zeek gave up waiting for it: it is not called again, not even to close (it may never return).
+      this.readers.delete(work.reader);
+      return null;
+    }
     const state = this.readers.get(work.reader);
-    if (!state) throw new Error(`no reader ${work.reader} (it failed to start)`);
+    if (!state) throw new Error(`no reader ${work.reader} (it failed to start, or was given up on)`);
     switch (work.kind) {
       case 'reader-update': return this.reply(work.reader, await state.backend.update());
       case 'reader-heartbeat': return this.reply(work.reader, await state.backend.heartbeat(work.networkTime, work.currentTime));
