@@ -2,11 +2,13 @@
 // timer alive, throws with batches in flight, or answers after Zeek deleted the writer. Zeek must
 // disable that one with a message, write every other log whole, and exit within a bounded time.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, corpusPath } from './helpers/corpus';
 import { tempDir } from './helpers/logs';
-import { describeWithZeek, runZeek } from './helpers/zeek';
+import { PLUGIN_DIR, describeWithZeek, runZeek } from './helpers/zeek';
+import { Database } from '../ts/duckdb/database';
 
 const FIXTURES = join(REPO, 'test', 'fixtures');
 const WRITER = join(FIXTURES, 'rows-writer.js');
@@ -135,5 +137,83 @@ describeWithZeek('the plugin under faults', zeek => {
     const conn = writtenRows(r.dir, 'conn');
     assert.deepEqual(conn.rows.map(row => row.uid), asciiLines(ascii, 'conn').slice(0, 4).map(l => l.split('\t')[1]));
     assertOthersWhole(r.dir, ['conn']);
+  });
+});
+
+describeWithZeek('the plugin over a capture of 100 MB', zeek => {
+  const work = tempDir();
+  let capture: string;
+  let ascii: string;
+  let asciiPeak: number;
+
+  /** Zeek under /usr/bin/time: its status, stderr, and peak resident set (KiB). */
+  const timed = (dir: string, args: string[], env: Record<string, string> = {}) => {
+    mkdirSync(dir);
+    const r = spawnSync('/usr/bin/time', ['-f', 'peak-rss-kib %M', zeek.zeek, '-C', '-D', '-r', capture, ...args], {
+      cwd: dir, encoding: 'utf8', timeout: 600_000, env: { ...process.env, ZEEK_PLUGIN_PATH: PLUGIN_DIR, ...env },
+    });
+    const peak = /peak-rss-kib (\d+)/.exec(r.stderr);
+    assert.ok(peak, r.stderr);
+    return { status: r.status, stderr: r.stderr, peak: Number(peak[1]) };
+  };
+
+  before(() => {
+    capture = join(work, 'big.pcap');
+    const built = spawnSync(process.execPath, [join(REPO, 'dist', 'scripts', 'build-big-capture.js'), '--size', '100M', '-o', capture], { encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    assert.ok(statSync(capture).size >= 100 * 2 ** 20);
+    ascii = join(work, 'ascii');
+    const r = timed(ascii, []);
+    assert.equal(r.status, 0, r.stderr);
+    asciiPeak = r.peak;
+  });
+
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('a writer taking 50 ms a batch gets every record, in bounded memory', () => {
+    const dir = join(work, 'slow');
+    const r = timed(dir, ['Log::default_writer=Arrow', 'LogArrow::sink=module', `LogArrow::writer_module=${WRITER}`,
+      `LogArrow::output_dir=${dir}`, 'LogArrow::batch_size=100'], { SLOW_LOG: '*', SLOW_MS: '50', COUNT_ONLY: '1' });
+    assert.equal(r.status, 0, r.stderr);
+    const logs = logsIn(ascii, '.log');
+    assert.deepEqual(logsIn(dir, '.rows'), logs);
+    let rows = 0;
+    for (const log of logs) {
+      const lines = asciiLines(ascii, log).length;
+      assert.equal(writtenRows(dir, log).trailer, `#rows ${lines},#finished after ${Math.ceil(lines / 100)} batches`, log);
+      rows += lines;
+    }
+    // Node and V8 take about 80 MiB; each log holds at most 4 batches of 100 rows in flight.
+    console.log(`      ${rows} rows; peak RSS ${(r.peak / 1024).toFixed(0)} MiB, Zeek's ASCII writer ${(asciiPeak / 1024).toFixed(0)} MiB`);
+    assert.ok(r.peak < asciiPeak + 160 * 1024, `peak RSS ${r.peak} KiB, ASCII ${asciiPeak} KiB`);
+  });
+
+  it('Zeek stopped by SIGTERM mid-run leaves a DuckDB file that opens, with what was written', async () => {
+    const dir = join(work, 'sigterm');
+    mkdirSync(dir);
+    const child = spawn(zeek.zeek, ['-C', '-D', '-r', capture, 'Log::default_writer=Arrow'],
+      { cwd: dir, env: { ...process.env, ZEEK_PLUGIN_PATH: PLUGIN_DIR }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', d => { stderr += d; });
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+    // Mid-run: once the logs' database exists (the first log's writer has started), and a second more.
+    const db = join(dir, 'logs.duckdb');
+    for (let i = 0; i < 600 && !existsSync(db); i++) await new Promise(resolve => setTimeout(resolve, 100));
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await exited;
+    clearTimeout(killer);
+    assert.equal(code, 0, stderr);
+    const opened = await Database.open(db);
+    try {
+      const uids = (await opened.all('SELECT uid FROM conn')).map(r => String(r.uid));
+      const all = new Set(asciiLines(ascii, 'conn').map(l => l.split('\t')[1]));
+      assert.ok(uids.length > 0 && uids.length <= all.size, `${uids.length} of ${all.size}`);
+      assert.deepEqual(uids.filter(u => !all.has(u)), []);
+      console.log(`      stopped mid-run: ${uids.length} of ${all.size} conn records written`);
+    } finally {
+      opened.close();
+    }
   });
 });
