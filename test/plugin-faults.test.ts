@@ -118,6 +118,19 @@ describeWithZeek('the plugin under faults', zeek => {
     for (const log of logsIn(ascii, '.log')) assert.equal(asciiLines(r.dir, log).length, asciiLines(ascii, log).length, log);
   });
 
+  for (const [bad, problem] of [
+    ['negative-offset', "column 'a': has value offsets -100 to 8 at row 0"],
+    ['short', "column 'a': has 3 value offsets for 5 rows"],
+  ]) {
+    it(`a reader module's batch with ${bad === 'short' ? 'more rows than offsets' : 'a negative offset'} is refused before anything reads it`, () => {
+      const r = run(`reader-${bad}`, [join(FIXTURES, 'read-hosts.zeek'), `InputArrow::reader_module=${join(FIXTURES, 'bad-reader.js')}`],
+        { BAD: bad });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.stderr.includes(`Arrow reader for 'inventory' (source '3'): Error: the reader module's batch 1, ${problem}`), r.stderr);
+      for (const log of logsIn(ascii, '.log')) assert.equal(asciiLines(r.dir, log).length, asciiLines(ascii, log).length, log);
+    });
+  }
+
   it('a reply that comes after Zeek deleted the writer touches nothing freed', () => {
     // conn's first batch takes 4 s; after 1 s Zeek's writer thread gives up, Zeek deletes the writer,
     // and the reply comes later. Freed memory is overwritten (MALLOC_PERTURB_), so touching it fails.

@@ -6,6 +6,7 @@ import { ReaderBackend, ReaderField, ReaderInfo } from '../backend/reader-backen
 import { createReader } from '../backend/registry';
 import { parseZeekType } from '../schema/zeek-type';
 import { toLayout } from '../input/layout-rows';
+import { checkBatch } from '../arrow/check-data';
 
 export type ReaderWork =
   | { kind: 'reader-init'; reader: number; info: ReaderInfo; fields: { name: string; type: string; protoColumn?: string; optional: boolean }[] }
@@ -19,13 +20,13 @@ interface RowsReply {
 }
 
 export class Readers {
-  private readers = new Map<number, { backend: ReaderBackend; fields: ReaderField[] }>();
+  private readers = new Map<number, { backend: ReaderBackend; fields: ReaderField[]; userModule: boolean }>();
 
   async handle(work: ReaderWork): Promise<RowsReply | null> {
     if (work.kind === 'reader-init') {
       const fields = work.fields.map(f => ({ name: f.name, type: parseZeekType(f.type), protoColumn: f.protoColumn, optional: f.optional }));
       const backend = createReader(work.info);
-      this.readers.set(work.reader, { backend, fields });
+      this.readers.set(work.reader, { backend, fields, userModule: Boolean(work.info.config.reader_module) });
       await backend.init(work.info, fields);
       return this.reply(work.reader, await backend.update());
     }
@@ -48,7 +49,9 @@ export class Readers {
 
   private async reply(reader: number, batches: arrow.RecordBatch[] | undefined): Promise<RowsReply> {
     if (!batches) return {};
-    const { fields } = this.readers.get(reader)!;
+    const { fields, userModule } = this.readers.get(reader)!;
+    // Checked before DuckDB or the plugin reads them: a reader module's buffers may not match its lengths.
+    if (userModule) batches.forEach((batch, i) => checkBatch(batch, `the reader module's batch ${i + 1}`));
     const rows = batches.length === 0 ? [] : await toLayout(batches, fields);
     return { rows: rows.filter(b => b.numRows > 0).map(arrayDescription) };
   }
