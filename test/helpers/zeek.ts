@@ -46,15 +46,19 @@ export interface ZeekRun {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** Wall-clock seconds the run took. */
+  seconds: number;
 }
 
-/** Runs Zeek in `cwd` with the plugin on ZEEK_PLUGIN_PATH. */
-export function runZeek(zeek: Zeek, cwd: string, args: string[], env: Record<string, string> = {}): ZeekRun {
+/** Runs Zeek in `cwd` with the plugin on ZEEK_PLUGIN_PATH; killed (status null) after `timeoutMs`. */
+export function runZeek(zeek: Zeek, cwd: string, args: string[], env: Record<string, string> = {},
+  timeoutMs = 600_000): ZeekRun {
+  const start = process.hrtime.bigint();
   const r = spawnSync(zeek.zeek, args, {
-    cwd, encoding: 'utf8', timeout: 600_000,
+    cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL',
     env: { ...process.env, ZEEK_PLUGIN_PATH: PLUGIN_DIR, ...env },
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
 /** A capture Zeek can read: gzipped ones are decompressed into `dir` first. */

@@ -23,6 +23,7 @@ type Work =
   | { kind: 'writer-flush' | 'writer-finish'; writer: number; networkTime: number }
   | { kind: 'writer-rotate'; writer: number; rotatedPath: string; open: number; close: number; terminating: boolean }
   | { kind: 'writer-heartbeat'; writer: number; networkTime: number; currentTime: number }
+  | { kind: 'writer-abandon'; writer: number; reason: string }
   | ReaderWork
   | { kind: 'shutdown' };
 
@@ -30,6 +31,10 @@ interface WriterState {
   backend: WriterBackend;
   /** Set once the writer has thrown: it gets no more records, only finish(). */
   failed?: string;
+  /** Set when Zeek gave up waiting for it: its work is refused, and shutdown does not wait for it. */
+  abandoned?: boolean;
+  /** Its work not yet answered; with none, new work starts at once (within the plugin's call, where its time is watched). */
+  running: number;
   schema: arrow.Schema;
   description: SchemaDescription;
   /** The writer's work runs in order: each piece after the one before. */
@@ -64,7 +69,7 @@ export function start(binding: Binding): void {
         const schema = LogSchema.fromHeader(info.path, fields.map(f => f.name), fields.map(f => f.type));
         const backend = createWriter(info.config, pool);
         const target = arrowSchema(schema);
-        const state: WriterState = { backend, schema: target, description: schemaDescription(target), queue: Promise.resolve() };
+        const state: WriterState = { backend, schema: target, description: schemaDescription(target), queue: Promise.resolve(), running: 0 };
         writers.set(work.writer, state);
         await backend.init(info, schema);
         return {
@@ -94,10 +99,20 @@ export function start(binding: Binding): void {
         writers.delete(work.writer);
         return state.backend.finish(work.networkTime);
       }
+      case 'writer-abandon': {
+        const state = writers.get(work.writer);
+        if (state) {
+          state.abandoned = true;
+          state.failed ??= work.reason;
+        }
+        return null;
+      }
       case 'shutdown': {
-        await Promise.allSettled([...writers.values()].map(w => w.queue));
+        const live = [...writers.entries()].filter(([, w]) => !w.abandoned);
+        await Promise.allSettled(live.map(([, w]) => w.queue));
         // Zeek does not finish a writer it disabled: let it release what it holds before the sinks close.
-        for (const [id, state] of writers) {
+        // One Zeek gave up on is not called again: it may never return.
+        for (const [id, state] of live) {
           writers.delete(id);
           await Promise.resolve(state.backend.finish(0)).catch(() => undefined);
         }
@@ -110,8 +125,19 @@ export function start(binding: Binding): void {
 
   binding.start((work, done) => {
     const state = 'writer' in work ? writers.get(work.writer) : undefined;
+    if (state?.abandoned && work.kind !== 'writer-abandon') {
+      done(`the writer was given up on: ${state.failed}`);
+      return;
+    }
     const run = () => handle(work).then(result => done(null, result ?? null), e => done(describeError(e)));
-    if (state) state.queue = state.queue.then(run);
-    else void run();
+    if (!state || work.kind === 'writer-abandon') {
+      void run();
+      return;
+    }
+    // A writer's work runs in order. Started here, a user's write() runs inside the plugin's call, where
+    // the plugin can stop a busy loop; chained, it runs later, in a promise's continuation.
+    const counted = () => run().finally(() => { state.running--; });
+    state.running++;
+    state.queue = state.running === 1 ? counted() : state.queue.then(counted);
   });
 }

@@ -31,12 +31,14 @@ export class ParquetSink implements Sink {
 
   async openLog(schema: LogSchema, fileBase = schema.path): Promise<LogWriter> {
     await mkdir(this.dir, { recursive: true });
-    const db = await this.staging();
+    // A connection of its own, as in the DuckDB sink: a connection runs one thing at a time, and one
+    // log's rotation (its COPY to Parquet) must not hold every other log's appends.
+    const db = await (await this.staging()).fork();
     const target = arrowSchema(schema);
     const stored = parquetArrowSchema(schema);
     const path = join(this.dir, `${fileBase}.parquet`);
     const metadata = [...zeekMetadata(schema)].map(([k, v]) => `${literal(k)}: ${literal(v)}`).join(', ');
-    return rotatingWriter(path, 'parquet', async () => {
+    const writer = rotatingWriter(path, 'parquet', async () => {
       const table = `staged_${this.files++}`;
       await db.run(createTableSql(schema, table, parquetDuckdbType));
       const appender = new ArrowAppender(db.connection, table, stored);
@@ -50,6 +52,16 @@ export class ParquetSink implements Sink {
         },
       };
     });
+    return {
+      ...writer,
+      close: async () => {
+        try {
+          await writer.close();
+        } finally {
+          db.close();
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {

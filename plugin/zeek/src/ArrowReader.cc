@@ -33,13 +33,25 @@ const char* ModeName(zeek::input::ReaderMode mode) {
 
 ArrowReader::ArrowReader(zeek::input::ReaderFrontend* frontend)
     : zeek::input::ReaderBackend(frontend), options_(ScriptOptions("InputArrow")), id_(next_reader++) {
-    if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
-    if ( auto it = options_.find("check_interval"); it != options_.end() ) check_interval_ = std::stod(it->second);
+    reply_timeout_ = ParseSeconds(options_, "reply_timeout", reply_timeout_);
+    check_interval_ = ParseSeconds(options_, "check_interval", check_interval_);
 }
 
 Reply ArrowReader::Call(std::unique_ptr<Work> work) {
     work->writer = id_;
-    return runtime_->Call(std::move(work), reply_timeout_);
+    work->timeout = reply_timeout_;
+    Reply reply = runtime_->Call(std::move(work));
+    if ( reply.late && ! abandoned_ ) {
+        // JS may never answer: it forgets this reader, and Zeek disables it.
+        abandoned_ = true;
+        auto abandon = std::make_unique<Work>();
+        abandon->kind = Work::Kind::ReaderAbandon;
+        abandon->writer = id_;
+        abandon->timeout = reply_timeout_;
+        abandon->reason = reply.error;
+        runtime_->Post(std::move(abandon));
+    }
+    return reply;
 }
 
 bool ArrowReader::Failed(const std::string& error) {
@@ -59,6 +71,8 @@ bool ArrowReader::DoInit(const ReaderInfo& info, int num_fields, const zeek::thr
     work->mode = ModeName(info.mode);
     work->config = options_;
     for ( const auto& [k, v] : info.config ) work->config[k] = v; // the stream's $config wins
+    reply_timeout_ = ParseSeconds(work->config, "reply_timeout", reply_timeout_);
+    check_interval_ = ParseSeconds(work->config, "check_interval", check_interval_);
     for ( int i = 0; i < num_fields; i++ ) {
         ReaderField field;
         field.name = fields[i]->name;
@@ -72,7 +86,7 @@ bool ArrowReader::DoInit(const ReaderInfo& info, int num_fields, const zeek::thr
     // Like Zeek's ASCII reader, the source is read once at the start, in every mode.
     Reply reply = Call(std::move(work));
     if ( ! reply.ok ) return Failed(reply.error);
-    last_check_ = WallClock();
+    last_check_ = SteadyNow();
     return Deliver(reply);
 }
 
@@ -112,6 +126,7 @@ void ArrowReader::KeepPace() {
 }
 
 bool ArrowReader::DoUpdate() {
+    if ( abandoned_ ) return false;
     auto work = std::make_unique<Work>();
     work->kind = Work::Kind::ReaderUpdate;
     Reply reply = Call(std::move(work));
@@ -121,8 +136,9 @@ bool ArrowReader::DoUpdate() {
 
 bool ArrowReader::DoHeartbeat(double network_time, double current_time) {
     if ( Info().mode == zeek::input::MODE_MANUAL ) return true;
+    if ( abandoned_ ) return false;
     // Heartbeats come once per second of network time (thousands a second reading a trace): check by the clock.
-    const double now = WallClock();
+    const double now = SteadyNow();
     if ( now - last_check_ < check_interval_ ) return true;
     last_check_ = now;
     auto work = std::make_unique<Work>();
@@ -135,7 +151,7 @@ bool ArrowReader::DoHeartbeat(double network_time, double current_time) {
 }
 
 void ArrowReader::DoClose() {
-    if ( closed_ || ! runtime_ ) return;
+    if ( closed_ || ! runtime_ || abandoned_ ) return;
     closed_ = true;
     auto work = std::make_unique<Work>();
     work->kind = Work::Kind::ReaderClose;

@@ -45,10 +45,11 @@ private:
     uint64_t id_;
     NodeRuntime* runtime_ = nullptr;
     std::unique_ptr<RowValues> rows_;
-    double reply_timeout_ = 600;  // InputArrow::reply_timeout
+    double reply_timeout_ = 600;  // InputArrow::reply_timeout, or the stream's $config["reply_timeout"]
     double check_interval_ = 1;   // InputArrow::check_interval
-    double last_check_ = 0;
+    double last_check_ = 0;       // steady clock
     bool closed_ = false;
+    bool abandoned_ = false;      // JS did not answer in time and was told to forget this reader
 };
 
 } // namespace zeek_arrow

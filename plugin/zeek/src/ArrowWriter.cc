@@ -16,7 +16,7 @@ std::atomic<uint64_t> next_writer{1};
 // A batch's text stays well below 2 GiB (Arrow's int32 offsets).
 constexpr int64_t kMaxBatchBytes = 256 << 20;
 
-// Batches waiting this long (seconds of wall clock) go out at the next heartbeat.
+// Batches waiting this long (seconds, steady clock) go out at the next heartbeat.
 constexpr double kMaxBatchAge = 1.0;
 
 } // namespace
@@ -29,23 +29,75 @@ ArrowWriter::ArrowWriter(zeek::logging::WriterFrontend* frontend)
     : zeek::logging::WriterBackend(frontend, zeek::run_state::reading_live || zeek::run_state::pseudo_realtime > 0),
       options_(ScriptOptions("LogArrow")),
       id_(next_writer++) {
-    if ( auto it = options_.find("reply_timeout"); it != options_.end() ) reply_timeout_ = std::stod(it->second);
+    reply_timeout_ = ParseSeconds(options_, "reply_timeout", reply_timeout_);
+}
+
+void ArrowWriter::Ledger::Fail(const std::string& why) {
+    if ( ! error.empty() ) return; // the first failure is the one to tell
+    error = why;
+    failed = true;
+    cv.notify_all();
+}
+
+bool ArrowWriter::Ledger::WaitUntil(std::unique_lock<std::mutex>& lock, double timeout, const std::function<bool()>& done) {
+    for ( ;; ) {
+        if ( done() || in_flight.empty() ) return done();
+        const double now = SteadyNow();
+        // JS writes a log's batches in order: the oldest is the one it is working on.
+        const double deadline = in_flight.begin()->second.clock->Deadline(timeout);
+        if ( now >= deadline ) return false;
+        // A batch's start is set on the Node thread without this lock: look again at least 4 times a second.
+        cv.wait_for(lock, std::chrono::duration<double>(std::min(deadline - now, 0.25)));
+    }
 }
 
 std::unique_ptr<Work> ArrowWriter::NewWork(Work::Kind kind) {
     auto work = std::make_unique<Work>();
     work->kind = kind;
     work->writer = id_;
+    work->timeout = reply_timeout_;
     return work;
 }
 
 Reply ArrowWriter::Call(std::unique_ptr<Work> work) {
-    return runtime_->Call(std::move(work), reply_timeout_);
+    Reply reply = runtime_->Call(std::move(work));
+    if ( reply.late ) Abandon(reply.error);
+    return reply;
+}
+
+void ArrowWriter::Abandon(const std::string& why) {
+    if ( abandoned_ || ! runtime_ ) return;
+    abandoned_ = true;
+    auto work = NewWork(Work::Kind::WriterAbandon);
+    work->reason = why;
+    runtime_->Post(std::move(work));
 }
 
 bool ArrowWriter::Failed(const std::string& what, const std::string& error) {
     Error(Fmt("Arrow writer for '%s' %s: %s", Info().path, what.c_str(), error.c_str()));
     return false;
+}
+
+bool ArrowWriter::Disabled() {
+    if ( reported_ ) return false;
+    reported_ = true;
+    std::string message;
+    {
+        std::unique_lock<std::mutex> lock(ledger_->mutex);
+        // After a failed write JS answers the batches behind it at once: wait for them, to count them.
+        // A writer given up for its silence is not waited for again.
+        if ( ! abandoned_ ) ledger_->WaitUntil(lock, reply_timeout_, [this] { return ledger_->in_flight.empty(); });
+        for ( const auto& [n, batch] : ledger_->in_flight ) {
+            ledger_->lost_batches++;
+            ledger_->lost_records += batch.records;
+        }
+        ledger_->in_flight.clear(); // replies still to come are not counted twice
+        message = ledger_->error;
+        if ( ledger_->lost_batches > 0 )
+            message += "; " + std::to_string(ledger_->lost_batches) + " batches (" + std::to_string(ledger_->lost_records) +
+                       " records) in flight were lost";
+    }
+    return Failed("was disabled", message);
 }
 
 bool ArrowWriter::DoInit(const WriterInfo& info, int num_fields, const zeek::threading::Field* const* fields) {
@@ -61,6 +113,7 @@ bool ArrowWriter::DoInit(const WriterInfo& info, int num_fields, const zeek::thr
     work->network_time = info.network_time;
     work->config = options_;
     for ( const auto& [k, v] : info.config ) work->config[k] = v; // a filter's $config wins
+    reply_timeout_ = work->timeout = ParseSeconds(work->config, "reply_timeout", reply_timeout_);
     for ( int i = 0; i < num_fields; i++ ) work->fields.push_back({fields[i]->name, fields[i]->TypeName()});
 
     Reply reply = Call(std::move(work));
@@ -69,57 +122,73 @@ bool ArrowWriter::DoInit(const WriterInfo& info, int num_fields, const zeek::thr
     if ( ! builder_ ) return Failed("cannot build its schema", error);
     batch_rows_ = reply.batch_rows > 0 ? reply.batch_rows : 10000;
     max_pending_ = reply.max_pending > 0 ? reply.max_pending : 4;
-    last_sent_ = WallClock();
+    last_sent_ = SteadyNow();
     return true;
 }
 
 bool ArrowWriter::DoWrite(int, const zeek::threading::Field* const*, zeek::threading::Value** vals) {
     // A batch that failed disables the writer now, while Zeek can still log why.
-    if ( write_failed_.load(std::memory_order_relaxed) ) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return Failed("was disabled", write_error_);
-    }
+    if ( ledger_->failed.load(std::memory_order_relaxed) ) return Disabled();
     builder_->AppendRecord(vals);
     if ( builder_->Length() >= batch_rows_ || builder_->Bytes() >= kMaxBatchBytes ) return SendBatch();
     return true;
 }
 
 bool ArrowWriter::SendBatch() {
-    {
-        std::unique_lock<std::mutex> lock(mutex_);
-        // Backpressure: a slow sink holds this writer thread instead of growing memory.
-        if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_),
-                            [this] { return pending_ < max_pending_ || ! write_error_.empty(); }) )
-            WriteFailed("no batch written by the TypeScript writer within " + std::to_string(static_cast<int>(reply_timeout_)) + " s");
-        if ( ! write_error_.empty() ) return Failed("was disabled", write_error_);
-        if ( builder_->Length() == 0 ) return true;
-        ++pending_;
-    }
+    if ( ! builder_ ) return ! ledger_->failed || Disabled();
+    const int64_t records = builder_->Length();
     auto work = NewWork(Work::Kind::WriterWrite);
+    uint64_t number;
+    {
+        std::unique_lock<std::mutex> lock(ledger_->mutex);
+        // Backpressure: a slow sink holds this writer thread instead of growing memory.
+        if ( records > 0 &&
+             ! ledger_->WaitUntil(lock, reply_timeout_, [this] {
+                   return static_cast<int64_t>(ledger_->in_flight.size()) < max_pending_ || ledger_->failed;
+               }) ) {
+            ledger_->Fail("no batch written by the TypeScript writer within " + Completion::FormatSeconds(reply_timeout_));
+            lock.unlock();
+            Abandon(ledger_->error);
+            return Disabled();
+        }
+        if ( ledger_->failed ) {
+            lock.unlock();
+            return Disabled();
+        }
+        if ( records == 0 ) return true;
+        number = ledger_->next_batch++;
+        ledger_->in_flight[number] = Ledger::Batch{work->clock, records};
+    }
     work->batch = builder_->Seal();
-    work->on_reply = [this](Reply&& r) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        --pending_;
-        if ( ! r.ok ) WriteFailed(r.error);
-        cv_.notify_all();
+    // Holds the ledger, not the writer: the reply may come after Zeek deleted the writer.
+    work->on_reply = [ledger = ledger_, number](Reply&& r) {
+        std::lock_guard<std::mutex> lock(ledger->mutex);
+        auto it = ledger->in_flight.find(number);
+        if ( it == ledger->in_flight.end() ) return; // already counted as lost
+        if ( ! r.ok ) {
+            ledger->lost_batches++;
+            ledger->lost_records += it->second.records;
+            ledger->Fail(r.error);
+        }
+        ledger->in_flight.erase(it);
+        ledger->cv.notify_all();
     };
-    last_sent_ = WallClock();
+    last_sent_ = SteadyNow();
     runtime_->Post(std::move(work));
     return true;
 }
 
-void ArrowWriter::WriteFailed(const std::string& error) {
-    if ( ! write_error_.empty() ) return; // the first failure is the one to tell
-    write_error_ = error;
-    write_failed_ = true;
-}
-
 bool ArrowWriter::WaitForWrites() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if ( ! cv_.wait_for(lock, std::chrono::duration<double>(reply_timeout_), [this] { return pending_ == 0; }) &&
-         write_error_.empty() )
-        WriteFailed("batches still unwritten by the TypeScript writer after " + std::to_string(static_cast<int>(reply_timeout_)) + " s");
-    return write_error_.empty();
+    std::unique_lock<std::mutex> lock(ledger_->mutex);
+    if ( ! ledger_->WaitUntil(lock, reply_timeout_, [this] { return ledger_->in_flight.empty() || ledger_->failed; }) ) {
+        ledger_->Fail("batches still unwritten by the TypeScript writer after " + Completion::FormatSeconds(reply_timeout_));
+        lock.unlock();
+        Abandon(ledger_->error);
+        return Disabled();
+    }
+    if ( ! ledger_->failed ) return true;
+    lock.unlock();
+    return Disabled();
 }
 
 bool ArrowWriter::DoSetBuf(bool enabled) {
@@ -130,8 +199,7 @@ bool ArrowWriter::DoSetBuf(bool enabled) {
 }
 
 bool ArrowWriter::DoFlush(double network_time) {
-    if ( ! SendBatch() ) return false;
-    if ( ! WaitForWrites() ) return Failed("was disabled", write_error_);
+    if ( ! SendBatch() || ! WaitForWrites() ) return false;
     auto work = NewWork(Work::Kind::WriterFlush);
     work->network_time = network_time;
     Reply reply = Call(std::move(work));
@@ -139,8 +207,7 @@ bool ArrowWriter::DoFlush(double network_time) {
 }
 
 bool ArrowWriter::DoRotate(const char* rotated_path, double open, double close, bool terminating) {
-    if ( ! SendBatch() ) return false;
-    if ( ! WaitForWrites() ) return Failed("was disabled", write_error_);
+    if ( ! SendBatch() || ! WaitForWrites() ) return false;
     auto work = NewWork(Work::Kind::WriterRotate);
     work->rotated_path = rotated_path;
     work->open = open;
@@ -155,23 +222,21 @@ bool ArrowWriter::DoRotate(const char* rotated_path, double open, double close, 
 }
 
 bool ArrowWriter::DoFinish(double network_time) {
-    const bool sent = SendBatch();
-    const bool written = WaitForWrites();
+    const bool written = SendBatch() && WaitForWrites();
+    if ( abandoned_ || ! runtime_ ) return false; // JS has forgotten this writer
+    // A writer that failed still finishes in JS, to release what it holds.
     auto work = NewWork(Work::Kind::WriterFinish);
     work->network_time = network_time;
     Reply reply = Call(std::move(work));
-    if ( ! reply.ok ) return Failed("failed to finish", reply.error);
-    return sent && (written || Failed("was disabled", write_error_));
+    if ( ! reply.ok ) return written ? Failed("failed to finish", reply.error) : false;
+    return written;
 }
 
 bool ArrowWriter::DoHeartbeat(double network_time, double current_time) {
     // Only in real time (see the constructor): a failed writer is reported while Zeek runs, and rows
     // trickling in still reach the sink within about a second.
-    if ( write_failed_.load(std::memory_order_relaxed) ) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return Failed("was disabled", write_error_);
-    }
-    if ( builder_ && builder_->Length() > 0 && WallClock() - last_sent_ >= kMaxBatchAge ) return SendBatch();
+    if ( ledger_->failed.load(std::memory_order_relaxed) ) return Disabled();
+    if ( builder_ && builder_->Length() > 0 && SteadyNow() - last_sent_ >= kMaxBatchAge ) return SendBatch();
     return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,28 @@ protected:
     bool DoHeartbeat(double network_time, double current_time) override;
 
 private:
+    // The batches handed to JS and what became of them. Replies hold it too: Zeek may delete the
+    // writer (after a failed write, without DoFinish) while batches are still in flight.
+    struct Ledger {
+        struct Batch {
+            std::shared_ptr<WorkClock> clock;
+            int64_t records = 0;
+        };
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::map<uint64_t, Batch> in_flight; // by batch number
+        uint64_t next_batch = 0;
+        int64_t lost_batches = 0;
+        int64_t lost_records = 0;
+        std::string error;
+        std::atomic<bool> failed{false}; // read on every record, without the lock
+
+        // Records the first failure (with mutex held).
+        void Fail(const std::string& why);
+        // Waits (mutex held) until `done`, or until the oldest batch in flight is late; false then.
+        bool WaitUntil(std::unique_lock<std::mutex>& lock, double timeout, const std::function<bool()>& done);
+    };
+
     std::unique_ptr<Work> NewWork(Work::Kind kind);
     // Hands the rows built so far to JS; waits while too many batches are in flight.
     bool SendBatch();
@@ -46,8 +69,10 @@ private:
     // Posts work and waits for JS's reply.
     Reply Call(std::unique_ptr<Work> work);
     bool Failed(const std::string& what, const std::string& error);
-    // Records the first failed write (called with mutex_ held).
-    void WriteFailed(const std::string& error);
+    // Reports the writer disabled, once its batches in flight have come back (or are late): how many were lost.
+    bool Disabled();
+    // Tells JS to answer this writer's queued work with an error and forget it.
+    void Abandon(const std::string& why);
 
     std::map<std::string, std::string> options_; // LogArrow::* options, read on the main thread
     uint64_t id_;
@@ -55,14 +80,11 @@ private:
     std::unique_ptr<ColumnBuilder> builder_;
     int64_t batch_rows_ = 0;
     int64_t max_pending_ = 0;
-    double reply_timeout_ = 600; // LogArrow::reply_timeout
-    double last_sent_ = 0;
-
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    int64_t pending_ = 0;
-    std::string write_error_;
-    std::atomic<bool> write_failed_{false}; // read on every record, without the lock
+    double reply_timeout_ = 600; // LogArrow::reply_timeout, or the filter's $config["reply_timeout"]
+    double last_sent_ = 0;       // steady clock
+    bool abandoned_ = false;
+    bool reported_ = false; // the writer's failure was told to Zeek
+    std::shared_ptr<Ledger> ledger_ = std::make_shared<Ledger>();
 };
 
 } // namespace zeek_arrow

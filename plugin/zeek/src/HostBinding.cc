@@ -1,15 +1,13 @@
 #include "HostBinding.h"
 
 #include <napi.h>
+#include <v8.h>
 
 #include "NodeRuntime.h"
 
 namespace zeek_arrow {
 
 namespace {
-
-// Wakes JS for each piece of work; a full queue blocks the posting Zeek thread (backpressure).
-constexpr size_t kQueuedWork = 64;
 
 Napi::FunctionReference dispatch;
 napi_threadsafe_function tsfn = nullptr;
@@ -28,6 +26,8 @@ const char* KindName(Work::Kind kind) {
         case Work::Kind::ReaderHeartbeat: return "reader-heartbeat";
         case Work::Kind::ReaderClose: return "reader-close";
         case Work::Kind::Shutdown: return "shutdown";
+        case Work::Kind::WriterAbandon: return "writer-abandon";
+        case Work::Kind::ReaderAbandon: return "reader-abandon";
     }
     return "unknown";
 }
@@ -69,9 +69,9 @@ Napi::Object ConfigObject(Napi::Env env, const std::map<std::string, std::string
 Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Napi::ArrayBuffer>>& views) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("kind", KindName(work.kind));
-    const bool reader = work.kind == Work::Kind::ReaderInit || work.kind == Work::Kind::ReaderUpdate ||
-                        work.kind == Work::Kind::ReaderHeartbeat || work.kind == Work::Kind::ReaderClose;
-    o.Set(reader ? "reader" : "writer", Napi::Number::New(env, static_cast<double>(work.writer)));
+    if ( work.kind != Work::Kind::Shutdown )
+        o.Set(work.ForReader() ? "reader" : "writer", Napi::Number::New(env, static_cast<double>(work.writer)));
+    if ( ! work.reason.empty() ) o.Set("reason", work.reason);
     o.Set("networkTime", work.network_time);
     switch ( work.kind ) {
         case Work::Kind::ReaderInit: {
@@ -127,26 +127,47 @@ Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Nap
     return o;
 }
 
+// A whole number JS gave for a column's `what`, checked before anything is read by it.
+int64_t Count(const Napi::Object& desc, const char* what, const std::string& where) {
+    Napi::Value v = desc.Get(what);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if ( ! (d >= 0 && d <= 2147483647.0 && d == static_cast<double>(static_cast<int64_t>(d))) )
+        throw Napi::Error::New(desc.Env(), where + ": '" + what + "' is " + v.ToString().Utf8Value() +
+                                               ", not a whole number from 0 to 2^31-1");
+    return static_cast<int64_t>(d);
+}
+
 // A column JS built, copied into memory the reader thread owns (JS's buffers belong to its GC).
-std::unique_ptr<SealedColumn> CopyColumn(const Napi::Object& desc) {
+// Its lengths are checked here and its buffers against them in RowValues::Check, before any row is read.
+std::unique_ptr<SealedColumn> CopyColumn(const Napi::Object& desc, const std::string& where) {
     auto column = std::make_unique<SealedColumn>();
-    column->length = desc.Get("length").As<Napi::Number>().Int64Value();
-    column->null_count = desc.Get("nullCount").As<Napi::Number>().Int64Value();
-    if ( desc.Get("offset").As<Napi::Number>().Int64Value() != 0 )
-        throw Napi::Error::New(desc.Env(), "reader batches must not have an offset");
+    column->length = Count(desc, "length", where);
+    column->null_count = Count(desc, "nullCount", where);
+    if ( column->null_count > column->length )
+        throw Napi::Error::New(desc.Env(), where + ": null count " + std::to_string(column->null_count) +
+                                               " is more than its length " + std::to_string(column->length));
+    if ( Count(desc, "offset", where) != 0 ) throw Napi::Error::New(desc.Env(), where + ": reader batches must not have an offset");
+    if ( ! desc.Get("buffers").IsArray() || ! desc.Get("children").IsArray() )
+        throw Napi::Error::New(desc.Env(), where + ": 'buffers' and 'children' must be arrays");
     Napi::Array buffers = desc.Get("buffers").As<Napi::Array>();
     for ( uint32_t i = 0; i < buffers.Length(); i++ ) {
         Buffer buffer;
         Napi::Value b = buffers.Get(i);
         if ( b.IsTypedArray() ) {
-            Napi::Uint8Array bytes = b.As<Napi::Uint8Array>();
+            Napi::TypedArray typed = b.As<Napi::TypedArray>();
+            const uint8_t* data = static_cast<const uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
             buffer.present = true;
-            buffer.bytes.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+            buffer.bytes.assign(data, data + typed.ByteLength());
         }
+        else if ( ! b.IsNull() && ! b.IsUndefined() )
+            throw Napi::Error::New(desc.Env(), where + ": buffer " + std::to_string(i) + " is neither a typed array nor null");
         column->buffers.push_back(std::move(buffer));
     }
     Napi::Array children = desc.Get("children").As<Napi::Array>();
-    for ( uint32_t i = 0; i < children.Length(); i++ ) column->children.push_back(CopyColumn(children.Get(i).As<Napi::Object>()));
+    for ( uint32_t i = 0; i < children.Length(); i++ ) {
+        if ( ! children.Get(i).IsObject() ) throw Napi::Error::New(desc.Env(), where + ": child " + std::to_string(i) + " is not a column");
+        column->children.push_back(CopyColumn(children.Get(i).As<Napi::Object>(), where + ", column " + std::to_string(i)));
+    }
     return column;
 }
 
@@ -191,8 +212,11 @@ Reply ReadReply(const Work& work, const Napi::Value& error, const Napi::Value& r
         if ( rows.IsArray() ) {
             reply.has_rows = true;
             Napi::Array batches = rows.As<Napi::Array>();
-            for ( uint32_t i = 0; i < batches.Length(); i++ )
-                reply.batches.push_back(CopyColumn(batches.Get(i).As<Napi::Object>()));
+            for ( uint32_t i = 0; i < batches.Length(); i++ ) {
+                const std::string where = "batch " + std::to_string(i + 1);
+                if ( ! batches.Get(i).IsObject() ) throw Napi::Error::New(r.Env(), where + " is not a record batch");
+                reply.batches.push_back(CopyColumn(batches.Get(i).As<Napi::Object>(), where));
+            }
         }
     }
     else if ( work.kind == Work::Kind::WriterRotate ) {
@@ -202,18 +226,32 @@ Reply ReadReply(const Work& work, const Napi::Value& error, const Napi::Value& r
     return reply;
 }
 
+void Dispatch(Napi::Env env, NodeRuntime* runtime, std::unique_ptr<Work> work);
+
 // Runs on the Node thread for each piece of work posted by a Zeek thread.
-void CallJs(napi_env raw_env, napi_value, void*, void* data) {
-    std::unique_ptr<Work> work(static_cast<Work*>(data));
-    if ( ! raw_env ) return; // the function is being torn down
-    Napi::Env env(raw_env);
+void CallJs(napi_env raw_env, napi_value, void*, void*) {
+    if ( ! raw_env ) return; // the function is being torn down: NodeRuntime answers what is queued
+    NodeRuntime* runtime = NodeRuntime::Current();
+    std::unique_ptr<Work> work = runtime->Next();
+    if ( ! work ) return;
+    // Work that cannot reach JS (Node is stopping) is answered when Node has stopped (NodeRuntime::Run).
+    try {
+        Dispatch(Napi::Env(raw_env), runtime, std::move(work));
+    } catch ( const Napi::Error& e ) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(raw_env, &ignored);
+    }
+}
+
+void Dispatch(Napi::Env env, NodeRuntime* runtime, std::unique_ptr<Work> work) {
     Napi::HandleScope scope(env);
     auto views = std::make_shared<std::vector<Napi::Reference<Napi::ArrayBuffer>>>();
     Napi::Object described = Describe(env, *work, *views);
 
     Work* owned = work.release();
+    runtime->Dispatched(owned);
     auto answered = std::make_shared<bool>(false);
-    auto finish = [owned, views, answered](Napi::Env env, const Napi::Value& error, const Napi::Value& result) {
+    auto finish = [owned, views, answered, runtime](Napi::Env env, const Napi::Value& error, const Napi::Value& result) {
         if ( *answered ) return;
         *answered = true;
         // JS is done with the batch: take its views away, then free the memory.
@@ -226,18 +264,51 @@ void CallJs(napi_env raw_env, napi_value, void*, void* data) {
             reply = ReadReply(*owned, error, result);
         } catch ( const Napi::Error& e ) {
             reply.ok = false;
-            reply.error = "TypeScript answered with something unreadable: " + e.Message();
+            reply.error = "the TypeScript reader or writer answered with something unreadable: " + e.Message();
         }
+        runtime->Answered(owned);
         if ( owned->on_reply ) owned->on_reply(std::move(reply));
         delete owned;
     };
     Napi::Function done = Napi::Function::New(env, [finish](const Napi::CallbackInfo& info) {
         finish(info.Env(), info[0], info[1]);
     });
-    try {
-        dispatch.Call({described, done});
-    } catch ( const Napi::Error& e ) {
-        finish(env, Napi::String::New(env, e.Message()), env.Undefined());
+
+    napi_value argv[2] = {described, done};
+    napi_value ignored;
+    runtime->Enter(*owned);
+    const napi_status status = napi_call_function(env, env.Undefined(), dispatch.Value(), 2, argv, &ignored);
+    if ( runtime->Leave() ) {
+        // The watchdog stopped JavaScript that ran past the reply_timeout: carry on with the other writers.
+        v8::Isolate::GetCurrent()->CancelTerminateExecution();
+        napi_value exception;
+        napi_get_and_clear_last_exception(env, &exception);
+        const bool reader = owned->ForReader();
+        const uint64_t id = owned->writer;
+        const std::string why = "its JavaScript ran for more than " + Completion::FormatSeconds(owned->timeout) +
+                                " without returning (a busy loop?) and was stopped";
+        finish(env, Napi::String::New(env, why), env.Undefined());
+        // The host forgets the writer or reader: its interrupted call will never answer.
+        Work abandon;
+        abandon.kind = reader ? Work::Kind::ReaderAbandon : Work::Kind::WriterAbandon;
+        abandon.writer = id;
+        abandon.reason = why;
+        std::vector<Napi::Reference<Napi::ArrayBuffer>> none;
+        napi_value args[2] = {Describe(env, abandon, none), Napi::Function::New(env, [](const Napi::CallbackInfo&) {})};
+        napi_call_function(env, env.Undefined(), dispatch.Value(), 2, args, &ignored);
+        napi_get_and_clear_last_exception(env, &exception);
+        return;
+    }
+    if ( status != napi_ok ) {
+        napi_value exception = nullptr;
+        napi_get_and_clear_last_exception(env, &exception);
+        std::string message = "the host did not take the work (Node.js is stopping)";
+        napi_valuetype type;
+        if ( exception && napi_typeof(env, exception, &type) == napi_ok && type != napi_undefined && type != napi_null ) {
+            napi_value text;
+            if ( napi_coerce_to_string(env, exception, &text) == napi_ok ) message = Napi::String(env, text).Utf8Value();
+        }
+        finish(env, Napi::String::New(env, message), env.Undefined());
     }
 }
 
@@ -246,12 +317,13 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     if ( ! info[0].IsFunction() ) throw Napi::TypeError::New(env, "start(dispatch) needs a function");
     dispatch = Napi::Persistent(info[0].As<Napi::Function>());
     Napi::String name = Napi::String::New(env, "zeek-arrow work");
-    // NodeRuntime::Shutdown() releases it once no Zeek thread can post any more.
+    // Freed with the Node environment, once no Zeek thread can post any more (NodeRuntime::Run).
     auto finalize = [](napi_env, void*, void*) {
         tsfn = nullptr;
         dispatch.Reset();
     };
-    napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, kQueuedWork, 1, nullptr,
+    // No limit on the queue: posting never blocks a Zeek thread (each writer bounds its own batches in flight).
+    napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr,
                                                          finalize, nullptr, CallJs, &tsfn);
     if ( status != napi_ok ) throw Napi::Error::New(env, "cannot create the work queue");
     NodeRuntime::Current()->Ready(tsfn);

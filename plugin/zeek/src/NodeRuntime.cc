@@ -1,5 +1,7 @@
 #include "NodeRuntime.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -75,7 +77,10 @@ bool NodeRuntime::Start(std::string* error) {
     thread_ = std::thread([this] { Run(); });
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [this] { return state_ != State::Starting; });
-    if ( state_ == State::Ready ) return true;
+    if ( state_ == State::Ready ) {
+        watchdog_ = std::thread([this] { Watch(); });
+        return true;
+    }
     *error = "the embedded Node.js runtime did not start: " + error_;
     lock.unlock();
     thread_.join();
@@ -115,6 +120,12 @@ void NodeRuntime::Run() {
 
     v8::Isolate* isolate = setup->isolate();
     node::Environment* env = setup->env();
+    std::string left_over; // what work not answered by JS is told
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        isolate_ = isolate;
+        env_ = env;
+    }
     {
         v8::Locker locker(isolate);
         v8::Isolate::Scope isolate_scope(isolate);
@@ -124,49 +135,158 @@ void NodeRuntime::Run() {
         node::AddLinkedBinding(env, "zeek_arrow_host", RegisterHostBinding, NAPI_VERSION);
         if ( node::LoadEnvironment(env, Bootstrap(host).c_str()).IsEmpty() ) Failed("the bootstrap script threw");
 
-        // Runs until the host binding releases its thread-safe function at shutdown.
+        // Runs until Shutdown() (or the watchdog) stops Node: a user module's live timer or socket
+        // keeps the loop alive, not Zeek.
         node::SpinEventLoop(env).FromMaybe(1);
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            env_ = nullptr;
+            isolate_ = nullptr;
+            if ( state_ == State::Starting ) {
+                state_ = State::Failed;
+                if ( error_.empty() ) error_ = "the host script ended before it started";
+            }
+            else if ( state_ == State::Ready || state_ == State::Closed )
+                state_ = State::Stopped;
+            left_over = stopped_because_.empty() ? "the Node.js runtime has stopped (Zeek is shutting down)"
+                                                 : "the Node.js runtime was stopped: " + stopped_because_;
+            // No Zeek thread may be inside the thread-safe function when Node frees it.
+            cv_.wait(lock, [this] { return posting_ == 0; });
+            tsfn_ = nullptr;
+            cv_.notify_all();
+        }
         node::Stop(env);
     }
     setup.reset();
-    Stopped();
+    AnswerAll(left_over);
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    cv_.notify_all();
 }
 
-Reply NodeRuntime::Call(std::unique_ptr<Work> work, double timeout) {
+void NodeRuntime::Watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while ( watching_ ) {
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
+        if ( ! watching_ || ! isolate_ ) continue;
+        const double now = SteadyNow();
+        if ( running_.active ) {
+            // As Node's vm timeouts do: V8 unwinds the JavaScript, and the Node thread carries on.
+            if ( ! running_.terminated && now - running_.since > running_.timeout ) {
+                running_.terminated = true;
+                isolate_->TerminateExecution();
+            }
+            continue;
+        }
+        // JavaScript holds the Node thread outside any writer's or reader's call (a timer, a promise's
+        // continuation): there is no one to blame, so Node stops and every writer and reader is told.
+        if ( state_ == State::Ready && ! queue_.empty() ) {
+            const Work& oldest = *queue_.front();
+            if ( now - oldest.clock->posted > oldest.timeout + 1 )
+                StopNode("JavaScript held the Node.js thread for more than " + Completion::FormatSeconds(oldest.timeout) +
+                         " outside any writer's or reader's call; every Arrow writer and reader is disabled");
+        }
+    }
+}
+
+void NodeRuntime::StopNode(const std::string& why) {
+    // mutex_ is held: env_ is not freed meanwhile.
+    if ( stopped_because_.empty() ) stopped_because_ = why;
+    if ( state_ == State::Ready ) state_ = State::Closed;
+    if ( env_ ) node::Stop(env_);
+    if ( ! why.empty() ) fprintf(stderr, "zeek-arrow: %s\n", why.c_str());
+}
+
+std::unique_ptr<Work> NodeRuntime::Next() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if ( queue_.empty() ) return nullptr;
+    auto work = std::move(queue_.front());
+    queue_.pop_front();
+    return work;
+}
+
+void NodeRuntime::Enter(const Work& work) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const double now = SteadyNow();
+    work.clock->started = now;
+    running_ = Running{true, false, work.ForReader(), work.writer, now, work.timeout};
+}
+
+bool NodeRuntime::Leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool terminated = running_.terminated;
+    running_ = Running{};
+    return terminated;
+}
+
+void NodeRuntime::Dispatched(Work* work) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unanswered_.insert(work);
+}
+
+void NodeRuntime::Answered(Work* work) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unanswered_.erase(work);
+}
+
+void NodeRuntime::AnswerAll(const std::string& error) {
+    std::deque<std::unique_ptr<Work>> queued;
+    std::set<Work*> unanswered;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queued.swap(queue_);
+        unanswered.swap(unanswered_);
+    }
+    auto answer = [&error](Work& work) {
+        Reply reply;
+        reply.ok = false;
+        reply.error = error;
+        if ( work.on_reply ) work.on_reply(std::move(reply));
+    };
+    for ( auto& work : queued ) answer(*work);
+    for ( Work* work : unanswered ) {
+        answer(*work);
+        delete work;
+    }
+}
+
+Reply NodeRuntime::Call(std::unique_ptr<Work> work) {
     auto done = std::make_shared<Completion>();
     work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
+    auto clock = work->clock;
+    const double timeout = work->timeout;
     Post(std::move(work));
-    return done->Wait(timeout);
+    return done->Wait(*clock, timeout);
 }
 
 void NodeRuntime::Post(std::unique_ptr<Work> work) {
-    napi_threadsafe_function tsfn;
+    napi_threadsafe_function tsfn = nullptr;
+    std::string why;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        tsfn = state_ == State::Ready ? tsfn_ : nullptr;
-        if ( tsfn ) ++posting_; // Shutdown() releases the function only when no call is inside it
+        if ( state_ == State::Ready && tsfn_ ) {
+            longest_timeout_ = std::max(longest_timeout_, work->timeout);
+            queue_.push_back(std::move(work));
+            tsfn = tsfn_;
+            ++posting_; // Node frees the function only when no call is inside it
+        }
+        else
+            why = stopped_because_.empty() ? "the Node.js runtime has stopped (Zeek is shutting down)"
+                                           : "the Node.js runtime was stopped: " + stopped_because_;
     }
     if ( ! tsfn ) {
         Reply reply;
         reply.ok = false;
-        reply.error = "the Node.js runtime has stopped (Zeek is shutting down)";
+        reply.error = why;
         if ( work->on_reply ) work->on_reply(std::move(reply));
         return;
     }
-    Work* raw = work.release();
-    const napi_status status = napi_call_threadsafe_function(tsfn, raw, napi_tsfn_blocking);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        --posting_;
-        cv_.notify_all();
-    }
-    if ( status != napi_ok ) {
-        Reply reply;
-        reply.ok = false;
-        reply.error = "the Node.js runtime is closing";
-        if ( raw->on_reply ) raw->on_reply(std::move(reply));
-        delete raw;
-    }
+    // The queue has no limit: a writer's own max_pending_batches bounds what it has in flight.
+    // A closing function refuses the call; Run() answers what is left in the queue when Node ends.
+    napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
+    std::lock_guard<std::mutex> lock(mutex_);
+    --posting_;
+    cv_.notify_all();
 }
 
 void NodeRuntime::Ready(napi_threadsafe_function tsfn) {
@@ -183,18 +303,6 @@ void NodeRuntime::Failed(const std::string& error) {
     cv_.notify_all();
 }
 
-void NodeRuntime::Stopped() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if ( state_ == State::Starting ) {
-        state_ = State::Failed;
-        if ( error_.empty() ) error_ = "the host script ended before it started";
-    }
-    else if ( state_ == State::Ready || state_ == State::Closed )
-        state_ = State::Stopped;
-    tsfn_ = nullptr;
-    cv_.notify_all();
-}
-
 void NodeRuntime::Shutdown() {
     NodeRuntime* self;
     {
@@ -204,23 +312,37 @@ void NodeRuntime::Shutdown() {
     if ( ! self ) return;
     auto work = std::make_unique<Work>();
     work->kind = Work::Kind::Shutdown;
-    auto done = std::make_shared<Completion>();
-    work->on_reply = [done](Reply&& r) { done->Fulfil(std::move(r)); };
-    self->Post(std::move(work));
-    done->Wait(300); // closing a DuckDB file can take a while; never forever
+    {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        work->timeout = self->longest_timeout_ > 0 ? self->longest_timeout_ : 600;
+    }
+    work->clock->started = work->clock->posted; // the deadline counts from now, even if JS never takes it up
+    const double timeout = work->timeout;
+    Reply reply = self->Call(std::move(work));
 
-    // No more work: writers that come now (Zeek may start one while it shuts down) get an error reply.
-    napi_threadsafe_function tsfn;
+    // Ends the event loop whatever still holds it (a user module's timer or socket, a hung promise).
+    const std::string why = reply.ok ? "" : "closing the sinks: " + reply.error;
+    {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        self->StopNode(why);
+    }
+    // A bounded join: Zeek exits even if Node does not come back.
+    bool ended;
     {
         std::unique_lock<std::mutex> lock(self->mutex_);
-        if ( self->state_ == State::Ready ) self->state_ = State::Closed;
-        self->cv_.wait(lock, [self] { return self->posting_ == 0; });
-        tsfn = self->tsfn_;
-        self->tsfn_ = nullptr;
+        ended = self->cv_.wait_for(lock, std::chrono::duration<double>(std::min(timeout, 10.0)),
+                                   [self] { return self->finished_; });
+        self->watching_ = false;
+        self->cv_.notify_all();
     }
-    // The last reference: Node finalizes the function and its event loop can end.
-    if ( tsfn ) napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-    if ( self->thread_.joinable() ) self->thread_.join();
+    if ( self->watchdog_.joinable() ) self->watchdog_.join();
+    if ( ended ) {
+        if ( self->thread_.joinable() ) self->thread_.join();
+    }
+    else {
+        fprintf(stderr, "zeek-arrow: the Node.js runtime did not stop; Zeek exits without it\n");
+        if ( self->thread_.joinable() ) self->thread_.detach();
+    }
 }
 
 } // namespace zeek_arrow

@@ -79,6 +79,11 @@ RowValues::RowValues(zeek::threading::MsgThread* thread, int num_fields, const z
 bool RowValues::CheckColumn(const SealedColumn& column, zeek::TypeTag type, zeek::TypeTag subtype,
                             std::string* error) const {
     const int64_t n = column.length;
+    if ( n < 0 || column.null_count < 0 || column.null_count > n ) {
+        *error = "has a negative length or null count (length " + std::to_string(n) + ", null count " +
+                 std::to_string(column.null_count) + ")";
+        return false;
+    }
     const Layout layout = LayoutOf(type);
     const size_t wanted_buffers = layout == Layout::Text ? 3 : 2;
     if ( column.buffers.size() != wanted_buffers ) {
@@ -100,6 +105,8 @@ bool RowValues::CheckColumn(const SealedColumn& column, zeek::TypeTag type, zeek
         case Layout::List: {
             if ( ! Sized(column.buffers[1], (n + 1) * 4) ) return (*error = "has a short offsets buffer", false);
             const int32_t last = At<int32_t>(column.buffers[1], n);
+            if ( At<int32_t>(column.buffers[1], 0) < 0 )
+                return (*error = "has a negative offset (" + std::to_string(At<int32_t>(column.buffers[1], 0)) + ")", false);
             for ( int64_t i = 0; i < n; i++ )
                 if ( At<int32_t>(column.buffers[1], i) > At<int32_t>(column.buffers[1], i + 1) || last < 0 )
                     return (*error = "has offsets out of order", false);
@@ -117,6 +124,10 @@ bool RowValues::CheckColumn(const SealedColumn& column, zeek::TypeTag type, zeek
 }
 
 bool RowValues::Check(const SealedColumn& batch, std::string* error) const {
+    if ( batch.length < 0 ) {
+        *error = "a batch has a negative length (" + std::to_string(batch.length) + ")";
+        return false;
+    }
     if ( batch.children.size() != static_cast<size_t>(num_fields_) ) {
         *error = "a batch has " + std::to_string(batch.children.size()) + " columns for " + std::to_string(num_fields_) +
                  " fields";

@@ -1,6 +1,6 @@
 #include "ScriptOptions.h"
 
-#include <chrono>
+#include <cstdlib>
 
 #include <zeek/ID.h>
 #include <zeek/Scope.h>
@@ -28,9 +28,21 @@ std::map<std::string, std::string> ScriptOptions(const std::string& module) {
     return options;
 }
 
-double WallClock() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
+double ParseSeconds(const std::map<std::string, std::string>& options, const std::string& key, double fallback) {
+    auto it = options.find(key);
+    if ( it == options.end() ) return fallback;
+    const char* text = it->second.c_str();
+    char* end = nullptr;
+    double value = std::strtod(text, &end);
+    if ( end == text || ! (value > 0) ) return fallback;
+    while ( *end == ' ' ) end++;
+    const std::string unit(end);
+    if ( unit.rfind("min", 0) == 0 ) value *= 60;
+    else if ( unit.rfind("hr", 0) == 0 ) value *= 3600;
+    else if ( unit.rfind("msec", 0) == 0 ) value /= 1000;
+    else if ( unit.rfind("usec", 0) == 0 ) value /= 1e6;
+    else if ( unit.rfind("day", 0) == 0 ) value *= 86400;
+    return value;
 }
 
 } // namespace zeek_arrow

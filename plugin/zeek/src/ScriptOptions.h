@@ -9,7 +9,8 @@ namespace zeek_arrow {
 
 std::map<std::string, std::string> ScriptOptions(const std::string& module);
 
-// Wall-clock seconds: batch ages and change checks are about real time, not network time.
-double WallClock();
+// "5", "5.0", "5 secs", "2 min": an interval option or a $config value, in seconds; `fallback` when
+// absent, unreadable or not positive.
+double ParseSeconds(const std::map<std::string, std::string>& options, const std::string& key, double fallback);
 
 } // namespace zeek_arrow

@@ -1,9 +1,12 @@
 // What Zeek's threads hand to the Node thread, and what comes back.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +45,7 @@ struct SealedColumn {
 // JS's answer to a piece of work.
 struct Reply {
     bool ok = true;
+    bool late = false; // no answer within the deadline (JS may still be running it)
     std::string error;
     // writer init: what to build, and how much of it at a time
     std::unique_ptr<SchemaNode> schema;
@@ -55,6 +59,26 @@ struct Reply {
     std::vector<std::unique_ptr<SealedColumn>> batches;
 };
 
+// Seconds on a clock that never jumps (deadlines, batch age).
+inline double SteadyNow() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// When a piece of work was posted and when the Node thread took it up: a deadline counts from the
+// start, so work queued behind another writer's slow JavaScript is not timed out for it.
+struct WorkClock {
+    double posted = SteadyNow();
+    std::atomic<double> started{0};
+
+    // The moment the work is late: `timeout` after it started, or (never started) twice that after it was posted.
+    // Half a second more for the waiting Zeek thread, so that JavaScript still running at `timeout` is stopped
+    // by the watchdog first (NodeRuntime), which says why.
+    double Deadline(double timeout) const {
+        const double s = started.load();
+        return (s > 0 ? s + timeout : posted + 2 * timeout) + 0.5;
+    }
+};
+
 // A reply a Zeek thread waits for.
 class Completion {
 public:
@@ -65,16 +89,28 @@ public:
         cv_.notify_all();
     }
 
-    // JS's reply, or an error reply when none comes within `timeout` seconds.
-    Reply Wait(double timeout) {
+    // JS's reply, or an error reply when none comes within `timeout` seconds of the work starting.
+    Reply Wait(const WorkClock& clock, double timeout) {
         std::unique_lock<std::mutex> lock(mutex_);
-        if ( ! cv_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return done_; }) ) {
-            Reply late;
-            late.ok = false;
-            late.error = "no answer from TypeScript within " + std::to_string(static_cast<int>(timeout)) + " s";
-            return late;
+        for ( ;; ) {
+            if ( done_ ) return std::move(reply_);
+            const double now = SteadyNow();
+            const double deadline = clock.Deadline(timeout);
+            if ( now >= deadline ) break;
+            // The start is set on the Node thread without this lock: look again at least 4 times a second.
+            cv_.wait_for(lock, std::chrono::duration<double>(std::min(deadline - now, 0.25)));
         }
-        return std::move(reply_);
+        Reply late;
+        late.ok = false;
+        late.late = true;
+        late.error = "no answer from TypeScript within " + FormatSeconds(timeout);
+        return late;
+    }
+
+    static std::string FormatSeconds(double seconds) {
+        char text[32];
+        snprintf(text, sizeof(text), "%g s", seconds);
+        return text;
     }
 
 private:
@@ -100,8 +136,15 @@ struct ReaderField {
 struct Work {
     enum class Kind {
         WriterInit, WriterWrite, WriterSetBuf, WriterFlush, WriterRotate, WriterFinish, WriterHeartbeat,
-        ReaderInit, ReaderUpdate, ReaderHeartbeat, ReaderClose, Shutdown
+        ReaderInit, ReaderUpdate, ReaderHeartbeat, ReaderClose, Shutdown,
+        // Zeek gave up on this writer or reader: JS answers its queued work with an error and forgets it.
+        WriterAbandon, ReaderAbandon
     };
+
+    bool ForReader() const {
+        return kind == Kind::ReaderInit || kind == Kind::ReaderUpdate || kind == Kind::ReaderHeartbeat ||
+               kind == Kind::ReaderClose || kind == Kind::ReaderAbandon;
+    }
 
     Kind kind = Kind::Shutdown;
     uint64_t writer = 0; // the writer's or the reader's number
@@ -134,6 +177,13 @@ struct Work {
 
     double network_time = 0;
     double current_time = 0;
+
+    // Shutdown and abandon: why, for messages
+    std::string reason;
+
+    // How long the JavaScript may take (the writer's or reader's reply_timeout), and when it started.
+    double timeout = 600;
+    std::shared_ptr<WorkClock> clock = std::make_shared<WorkClock>();
 
     // Runs on the Node thread with JS's answer; the work is freed after it.
     std::function<void(Reply&&)> on_reply;
