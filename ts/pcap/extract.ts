@@ -148,7 +148,7 @@ async function checkUnchanged(capture: Capture): Promise<void> {
  * block, which carries none; NaN when the bytes are no packet record the capture could hold.
  */
 function recordMicros(record: Buffer, offset: number, capture: Capture): number | undefined {
-  if (record.length < 20) return NaN;
+  if (record.length < (capture.format === 'pcap' ? 16 : 20)) return NaN; // a pcap record of no bytes has its 16-byte header
   if (capture.format === 'pcap') {
     const read = (i: number) => (capture.littleEndian ? record.readUInt32LE(i) : record.readUInt32BE(i));
     const fraction = read(4);
