@@ -25,26 +25,26 @@ describe('fuzz: parsers of outside bytes keep their promises on mutated corpus i
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('capture reader (pcap both byte orders, µs and ns, pcapng, gzip): records and problems inside the file, only CaptureFormatError thrown', async () => {
-    await fuzz(await captureTarget(dir), 300);
+    await fuzz(await captureTarget(dir), 150);
   });
 
   it('packet decoder: any bytes behind every link type decode or name a problem, nothing read outside the packet', async () => {
-    await fuzz(await decodeTarget(), 3000);
+    await fuzz(await decodeTarget(), 1500);
   });
 
   it('TSV logs: scan, header parser and line check name the file and line, nothing else thrown', async () => {
-    await fuzz(logTextTarget(dir, 'tsv'), 300);
+    await fuzz(logTextTarget(dir, 'tsv'), 150);
   });
 
   it('JSON logs: scan and line check', async () => {
-    await fuzz(logTextTarget(dir, 'json'), 300);
+    await fuzz(logTextTarget(dir, 'json'), 150);
   });
 
   for (const format of ['tsv', 'json'] as const) {
     it(`${format.toUpperCase()} log ingest into DuckDB: resolves, every problem names the file and a line and byte inside it`, async () => {
       const target = ingestTarget(dir, format);
       try {
-        await fuzz(target, 25);
+        await fuzz(target, 15);
       } finally {
         target.close();
       }

@@ -88,9 +88,14 @@ interface Piece {
   lineOffset: number;
   /** Names a bad line when DuckDB cannot read the piece whole. */
   check: LineCheck;
-  /** Inserts the piece's rows, reporting lines DuckDB passed over; returns the row count. */
-  insert(piece: Piece, problems: IngestProblem[]): Promise<number>;
+  /** Inserts the piece's rows, reporting lines DuckDB passed over (quiet: passing over them unreported); returns the row count. */
+  insert(piece: Piece, problems: IngestProblem[], quiet?: boolean): Promise<number>;
+  /** Data lines of the piece, when known (the whole of a TSV file): a quiet insert of that many rows read every line. */
+  dataLines?: number;
 }
+
+/** Bad lines DuckDB's rejects name (with their byte offsets) before our own line checks are quicker: see readTsvSql. */
+const MAX_REJECTED_LINES = 100;
 
 /** A TSV file (or a copy of some of its lines) for one scan. */
 interface TsvSource {
@@ -270,8 +275,27 @@ export class LogIngester {
     const logPath = section.schema.path;
     const problems: IngestProblem[] = [];
     try {
+      const sources = logs.map(log => ({ readPath: log.file, lineOffset: 0, gzip, file: log.file }));
+      const dataLines = logs.reduce((n, log) => n + log.lines - log.headerLines.length - log.blankLines, 0);
+      // Quietly first: when every line is read, no rejects are needed; with many bad lines, each file goes alone.
+      let quiet = 0;
+      try {
+        quiet = await db.transaction(async () => {
+          const result = await this.insertTsv(db, section, sources, problems, true);
+          if (result.rows !== dataLines) throw new Error(`${dataLines - result.rows} bad lines`);
+          await this.tables.recordFiles(logs.map(log => ({ sha256: log.sha256, file: log.file, logPath,
+            format: log.format, bytes: log.bytes, lines: log.lines, rows: log.lines - log.headerLines.length - log.blankLines, errors: 0 })), db);
+          return result.rows;
+        });
+      } catch (e) {
+        const bad = /^(\d+) bad lines$/.exec((e as Error).message);
+        if (!bad || Number(bad[1]) > MAX_REJECTED_LINES) return false;
+      }
+      if (quiet === dataLines) {
+        this.rowsByLog[logPath] = (this.rowsByLog[logPath] ?? 0) + quiet;
+        return true;
+      }
       const rows = await db.transaction(async () => {
-        const sources = logs.map(log => ({ readPath: log.file, lineOffset: 0, gzip, file: log.file }));
         const result = await this.insertTsv(db, section, sources, problems);
         // Every line is a header, an empty line, a rejected line or a row.
         const perFile = logs.map(log => log.lines - log.headerLines.length - log.blankLines - (result.rejected.get(log.file) ?? 0));
@@ -324,8 +348,28 @@ export class LogIngester {
       }]);
       return rows;
     });
+    // Quietly first where the data lines are known: all read, no rejects needed; many bad, our checks name them.
+    let checkFirst = false;
+    if (pieces.every(p => p.dataLines !== undefined)) {
+      const expected = pieces.reduce((n, p) => n + p.dataLines!, 0);
+      try {
+        return await this.db.transaction(async () => {
+          let rows = 0;
+          for (const p of pieces) rows += await p.insert(p, [], true);
+          if (rows !== expected) throw new Error(`${expected - rows} bad lines`);
+          await this.tables.recordFiles([{
+            sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors: log.truncated ? 1 : 0,
+          }]);
+          return rows;
+        });
+      } catch (e) {
+        const bad = /^(\d+) bad lines$/.exec((e as Error).message);
+        checkFirst = bad !== null && Number(bad[1]) > MAX_REJECTED_LINES;
+      }
+    }
     const firstProblems: IngestProblem[] = [];
     try {
+      if (checkFirst) throw new Error('too many bad lines for DuckDB\'s rejects');
       const rows = await attempt(pieces, firstProblems);
       this.problems.push(...firstProblems);
       return rows;
@@ -365,8 +409,8 @@ export class LogIngester {
     const pieceOf = (section: TsvSection, readPath: string, gzip: boolean, lineOffset: number): Piece => ({
       readPath, gzip, lineOffset,
       check: tsvLineCheck(section.header, section.schema),
-      insert: async (p, problems) =>
-        (await this.insertTsv(this.db, section, [{ readPath: p.readPath, lineOffset: p.lineOffset, gzip: p.gzip, file: log.file }], problems)).rows,
+      insert: async (p, problems, quiet) =>
+        (await this.insertTsv(this.db, section, [{ readPath: p.readPath, lineOffset: p.lineOffset, gzip: p.gzip, file: log.file }], problems, quiet)).rows,
     });
     const runs: TsvSection[][] = [];
     for (const s of sections) {
@@ -382,7 +426,11 @@ export class LogIngester {
       this.tsvSchemas.set(logPath, run[0].schema);
     }
     const wide = tooWide(log, sections);
-    if (runs.length === 1 && !log.truncated && !wide) return { logPath, pieces: [pieceOf(sections[0], log.file, log.gzip, 0)] };
+    if (runs.length === 1 && !log.truncated && !wide) {
+      const whole = pieceOf(sections[0], log.file, log.gzip, 0);
+      whole.dataLines = log.lines - log.headerLines.length - log.blankLines;
+      return { logPath, pieces: [whole] };
+    }
     // Sections with different fields, a broken gzip, or lines too wide for DuckDB's rejects (checked here instead):
     // copy each run of alike sections out.
     const lastLine = log.truncated ? log.truncated.line - 1 : log.lines;
@@ -400,14 +448,15 @@ export class LogIngester {
    * Inserts TSV files sharing a header; names the lines DuckDB rejected and
    * counts them per file (header lines are rejected too: that is how we pass over them).
    */
-  private async insertTsv(db: Database, section: TsvSection, sources: TsvSource[], problems: IngestProblem[]):
+  private async insertTsv(db: Database, section: TsvSection, sources: TsvSource[], problems: IngestProblem[], quiet = false):
     Promise<{ rows: number; rejected: Map<string, number> }> {
     const { header, schema } = section;
     const tableSchema = this.tables.schemaOf(schema.path)!;
     await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_TABLE}`);
     await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
-    const source = readTsvSql(sources.map(s => s.readPath), header, schema, sources[0].gzip);
+    const source = readTsvSql(sources.map(s => s.readPath), header, schema, sources[0].gzip, quiet);
     const result = await db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
+    if (quiet) return { rows: result.rowsChanged, rejected: new Map() };
     const rejects = await db.all(`SELECT s.file_path, r.line, r.line_byte_position, r.column_name, r.error_type,
         r.csv_line, r.error_message
       FROM temp.${REJECTS_TABLE} r JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id) ORDER BY s.file_path, r.line, r.column_idx`);
