@@ -90,3 +90,128 @@ describe('ingest: one bad value loses only its line', () => {
     }
   });
 });
+
+describe('ingest: one bad file does not stop the run', () => {
+  it('names an empty #path and two paths that clean to one table name; ingests the rest', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, 'a-empty.log'), demoLog(demoRows(2, 0, 'E'), ''));
+      writeFileSync(join(dir, 'b-first.log'), demoLog(demoRows(2, 10, 'X'), 'x-y'));
+      writeFileSync(join(dir, 'c-second.log'), demoLog(demoRows(2, 20, 'Z'), 'x_y'));
+      writeFileSync(join(dir, 'd-good.log'), demoLog(demoRows(3, 30, 'G')));
+      const { db, summary, messages } = await ingest(dir);
+      try {
+        assert.deepEqual(messages, [
+          `error: ${join(dir, 'a-empty.log')}:8: the log path is empty: no table name`,
+          `error: ${join(dir, 'c-second.log')}:8: logs 'x-y' and 'x_y' would share the table 'x_y'`,
+        ]);
+        assert.deepEqual(summary.rowsByLog, { 'x-y': 2, demo: 3 });
+        assert.deepEqual((await db.all('SELECT uid FROM x_y ORDER BY uid')).map(r => r.uid), ['X10', 'X11']);
+        const tables = (await db.all(`SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1`)).map(r => r.table_name);
+        assert.deepEqual(tables, ['demo', 'x_y']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ingest: no silent wrong rows', () => {
+  it('routes each JSON record by its own _path', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, 'mixed.json'), [
+        { _path: 'conn', ts: 1700000000.5, uid: 'C1', proto: 'tcp' },
+        { _path: 'dns', ts: 1700000001.5, uid: 'D1', query: 'example.org' },
+        { _path: 'conn', ts: 1700000002.5, uid: 'C2', proto: 'udp' },
+      ].map(r => JSON.stringify(r)).join('\n') + '\n');
+      const { db, summary, messages } = await ingest(dir);
+      try {
+        assert.deepEqual(messages, []);
+        assert.deepEqual(summary.rowsByLog, { conn: 2, dns: 1 });
+        assert.deepEqual((await db.all('SELECT uid, proto FROM conn ORDER BY uid')).map(r => [r.uid, r.proto]), [['C1', 'tcp'], ['C2', 'udp']]);
+        assert.deepEqual((await db.all('SELECT uid, query FROM dns')).map(r => [r.uid, r.query]), [['D1', 'example.org']]);
+        const connColumns = (await db.all(`SELECT column_name FROM duckdb_columns() WHERE table_name = 'conn'`)).map(r => r.column_name);
+        assert.ok(!connColumns.includes('query'), connColumns.join(','));
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a TSV last line without its newline as cut (file, line, byte), and does not store it', async () => {
+    const dir = tempDir();
+    try {
+      const whole = demoLog(demoRows(3, 0, 'K')).replace('#close\t2026-11-23-12-00-01\n', '');
+      const cutAt = whole.length - 3; // inside the last field of the last line, no newline after it
+      writeFileSync(join(dir, 'cut.log'), whole.slice(0, cutAt));
+      const big = demoLog(demoRows(3, 10, 'L')).replace('#close\t2026-11-23-12-00-01\n', '');
+      writeFileSync(join(dir, 'alone.log'), big.slice(0, big.length - 2) + '\n#fields\tts\n#types\ttime\n' + '1700000000.000000');
+      const { db, messages } = await ingest(dir);
+      try {
+        const lastLineStart = whole.lastIndexOf('\n', whole.length - 2) + 1;
+        assert.ok(messages.includes(`error: ${join(dir, 'cut.log')}:11 (byte ${lastLineStart}): last line is cut (no newline at its end): not stored`),
+          messages.join('\n'));
+        assert.deepEqual((await db.all(`SELECT uid FROM demo WHERE uid LIKE 'K%' ORDER BY uid`)).map(r => r.uid), ['K0', 'K1']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('export: output names from the table, never from the path in the file', () => {
+  it('a #path of ../../x is written as a file inside --out; a 200,000-byte #path and conn_packets are refused at ingest', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    try {
+      writeFileSync(join(dir, 'escape.log'), demoLog(demoRows(2, 0, 'U'), '../../zeek-arrow-test-escaped'));
+      writeFileSync(join(dir, 'long.log'), demoLog(demoRows(2, 10, 'V'), 'p'.repeat(200_000)));
+      writeFileSync(join(dir, 'reserved.log'), demoLog(demoRows(2, 20, 'W'), 'conn_packets'));
+      writeFileSync(join(dir, 'good.log'), demoLog(demoRows(2, 30, 'G')));
+      const { db, messages } = await ingest(dir);
+      try {
+        assert.deepEqual(messages.sort(), [
+          `error: ${join(dir, 'long.log')}:8: the log path is 200000 bytes: table names are at most 200 bytes`,
+          `error: ${join(dir, 'reserved.log')}:8: log 'conn_packets' would take the table name 'conn_packets', which zeek-arrow keeps for its own tables`,
+        ]);
+        const sink = new ParquetSink(out);
+        const problems: string[] = [];
+        const rows = await exportLogs(db, sink, undefined, problems);
+        await sink.close();
+        assert.deepEqual(problems, []);
+        assert.deepEqual(rows, { '../../zeek-arrow-test-escaped': 2, demo: 2 });
+        assert.deepEqual(readdirSync(out).filter(f => !f.startsWith('.')).sort(), ['______zeek_arrow_test_escaped.parquet', 'demo.parquet']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('caps a bad value quoted in a message: 80 characters and its size', async () => {
+    const dir = tempDir();
+    try {
+      const rows = demoRows(2, 0, 'M');
+      rows[1][3] = '9'.repeat(100) + 'x'.repeat(1_000_000);
+      writeFileSync(join(dir, 'huge.log'), demoLog(rows));
+      const { db, messages } = await ingest(dir);
+      try {
+        assert.equal(messages.length, 1);
+        assert.match(messages[0], new RegExp(`^error: .*huge\\.log:10 \\(byte \\d+\\): field 'n': '${'9'.repeat(80)}… \\(1000100 bytes\\)' is not a count$`));
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
