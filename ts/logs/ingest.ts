@@ -12,7 +12,7 @@ import { shownValue } from './shown-value';
 import { LogFormatError, TsvSection, parseSections, sectionSignature } from './tsv-header';
 import { REJECTS_SCAN, REJECTS_TABLE, insertTsvSql, readTsvSql } from './tsv-sql';
 import { insertJsonSql, readJsonSql } from './json-sql';
-import { jsonLogSchema, jsonLogShape } from './json-schema';
+import { jsonLogSchema, jsonLogShapes } from './json-schema';
 import { LineCheck, LineRange, copyLineRanges, jsonLineCheck, tsvLineCheck } from './line-check';
 
 export interface IngestProblem {
@@ -85,6 +85,8 @@ export function logPathFromFileName(file: string): string {
 /** A piece of a log file DuckDB reads in one scan: the file itself or a copy of some of its lines. */
 interface Piece {
   readPath: string;
+  /** The log whose rows it holds. */
+  logPath: string;
   gzip: boolean;
   /** Add to a line number in readPath to get the line in the original file. */
   lineOffset: number;
@@ -394,7 +396,7 @@ export class LogIngester {
       if (!planned) return false;
       const rows = await this.load(log, planned.logPath, planned.pieces);
       if (rows === undefined) return false;
-      this.rowsByLog[planned.logPath] = (this.rowsByLog[planned.logPath] ?? 0) + rows;
+      for (const [path, n] of Object.entries(rows)) this.rowsByLog[path] = (this.rowsByLog[path] ?? 0) + n;
       return true;
     } catch (e) {
       if (!(e instanceof LogFormatError)) throw e;
@@ -408,15 +410,20 @@ export class LogIngester {
    * DuckDB cannot read a piece whole, every piece is checked line by line,
    * bad lines are named and blanked (so line numbers stay), and it tries once more.
    */
-  private async load(log: ScannedLog, logPath: string, pieces: Piece[]): Promise<number | undefined> {
+  private async load(log: ScannedLog, logPath: string, pieces: Piece[]): Promise<Record<string, number> | undefined> {
     const attempt = (ps: Piece[], problems: IngestProblem[]) => this.db.transaction(async () => {
       let rows = 0;
-      for (const p of ps) rows += await p.insert(p, problems);
+      const byLog: Record<string, number> = {};
+      for (const p of ps) {
+        const n = await p.insert(p, problems);
+        byLog[p.logPath] = (byLog[p.logPath] ?? 0) + n;
+        rows += n;
+      }
       const errors = problems.filter(p => p.severity === 'error').length + (log.truncated ? 1 : 0) + (log.cut ? 1 : 0);
       await this.tables.recordFiles([{
         sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors,
       }]);
-      return rows;
+      return byLog;
     });
     const firstProblems: IngestProblem[] = [];
     try {
@@ -459,7 +466,7 @@ export class LogIngester {
     }
     const logPath = sections[0].schema.path;
     const pieceOf = (section: TsvSection, readPath: string, gzip: boolean, lineOffset: number): Piece => ({
-      readPath, gzip, lineOffset,
+      readPath, gzip, lineOffset, logPath,
       check: tsvLineCheck(section.header, section.schema),
       insert: async (p, problems) => {
         const locate: Locate = (_path, line, byte) =>
@@ -470,7 +477,7 @@ export class LogIngester {
     const runs: TsvSection[][] = [];
     for (const s of sections) {
       if (s.schema.path !== logPath) {
-        throw new LogFormatError(log.file, s.typesLine, `#path changes from '${logPath}' to '${s.schema.path}'`);
+        throw new LogFormatError(log.file, s.typesLine, `#path changes from '${shownValue(logPath)}' to '${shownValue(s.schema.path)}'`);
       }
       const last = runs[runs.length - 1];
       if (last && sectionSignature(last[0]) === sectionSignature(s)) last.push(s);
@@ -531,21 +538,12 @@ export class LogIngester {
     return { rows: result.rowsChanged, rejected: reports.counts };
   }
 
+  /** A piece per `_path` the records carry: each record goes to its own log's table. */
   private async jsonPieces(log: ScannedLog): Promise<{ logPath: string; pieces: Piece[] } | undefined> {
-    const shape = await jsonLogShape(this.db, log.file, log.gzip, logPathFromFileName(log.file));
-    if (shape.keys.length === 0) {
+    const shapes = (await jsonLogShapes(this.db, log.file, log.gzip, logPathFromFileName(log.file))).filter(s => s.keys.length > 0);
+    if (shapes.length === 0) {
       this.problems.push(fileProblem(log.file, log.bytes === 0 ? 'empty file' : 'no JSON records found', { line: 1 }));
       return undefined;
-    }
-    const { schema, guessed } = jsonLogSchema(shape, this.tables.schemaOf(shape.path) ?? this.tsvSchemas.get(shape.path));
-    if (guessed.length) {
-      this.problems.push(fileProblem(log.file, `log '${shape.path}' has no known Zeek types for ` +
-        `${guessed.join(', ')}: guessed from the JSON values`, { severity: 'warning' }));
-    }
-    try {
-      await this.tables.ensure(schema);
-    } catch (e) {
-      throw new LogFormatError(log.file, undefined, (e as Error).message);
     }
     let readPath = log.file;
     let gzip = log.gzip;
@@ -554,17 +552,29 @@ export class LogIngester {
       readPath = copy.files[0];
       gzip = false;
     }
-    const piece: Piece = {
-      readPath, gzip, lineOffset: 0,
-      check: jsonLineCheck(schema),
-      insert: async p => {
-        const table = this.tables.schemaOf(schema.path)!;
-        const sql = insertJsonSql(this.tables.tableOf(schema.path), table, schema, readJsonSql([p.readPath], schema, p.gzip));
-        return (await this.db.query(sql)).rowsChanged;
-      },
-    };
-    return { logPath: schema.path, pieces: [piece] };
+    const pieces: Piece[] = [];
+    for (const shape of shapes) {
+      const { schema, guessed } = jsonLogSchema(shape, this.tables.schemaOf(shape.path) ?? this.tsvSchemas.get(shape.path));
+      if (guessed.length) {
+        this.problems.push(fileProblem(log.file, `log '${shownValue(shape.path)}' has no known Zeek types for ` +
+          `${guessed.map(g => shownValue(g)).join(', ')}: guessed from the JSON values`, { severity: 'warning' }));
+      }
+      if (!await this.ensureTable(schema, log.file)) continue;
+      const only = shapes.length > 1 ? shape.recordPath : undefined;
+      pieces.push({
+        readPath, gzip, lineOffset: 0, logPath: schema.path,
+        check: jsonLineCheck(schema, only),
+        insert: async p => {
+          const table = this.tables.schemaOf(schema.path)!;
+          const sql = insertJsonSql(this.tables.tableOf(schema.path), table, schema, readJsonSql([p.readPath], schema, p.gzip, only));
+          return (await this.db.query(sql)).rowsChanged;
+        },
+      });
+    }
+    if (pieces.length === 0) return undefined;
+    return { logPath: pieces[0].logPath, pieces };
   }
+
 }
 
 /** A system error without the path it repeats: `ENOENT: no such file or directory`. */
