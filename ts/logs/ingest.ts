@@ -151,10 +151,15 @@ export class LogIngester {
       const { groups, alone, json } = await this.groupTsv(files);
       const ready: TsvGroup[] = [];
       for (const group of groups) {
-        if (await this.ensureTable(group.section.schema, group.files[0].file, group.section.typesLine)) {
+        try {
+          await this.tables.ensure(group.section.schema);
           this.tsvSchemas.set(group.section.schema.path, group.section.schema);
           ready.push(group);
-        } else {
+        } catch (e) {
+          // Every file of the group is named: none of them has a table.
+          for (const { file } of group.files) {
+            this.problems.push(fileProblem(file, (e as Error).message, { line: group.section.typesLine }));
+          }
           progress(group.files.length, group.files[0].file);
         }
       }
