@@ -150,13 +150,20 @@ describe('ingest: no silent wrong rows', () => {
       const cutAt = whole.length - 3; // inside the last field of the last line, no newline after it
       writeFileSync(join(dir, 'cut.log'), whole.slice(0, cutAt));
       const big = demoLog(demoRows(3, 10, 'L')).replace('#close\t2026-11-23-12-00-01\n', '');
-      writeFileSync(join(dir, 'alone.log'), big.slice(0, big.length - 2) + '\n#fields\tts\n#types\ttime\n' + '1700000000.000000');
+      // A second header makes this one go alone, by the other way in.
+      const beforeCut = big + '#fields\tts\n#types\ttime\n';
+      writeFileSync(join(dir, 'alone.log'), beforeCut + '1700000000.000000');
       const { db, messages } = await ingest(dir);
       try {
         const lastLineStart = whole.lastIndexOf('\n', whole.length - 2) + 1;
         assert.ok(messages.includes(`error: ${join(dir, 'cut.log')}:11 (byte ${lastLineStart}): last line is cut (no newline at its end): not stored`),
           messages.join('\n'));
         assert.deepEqual((await db.all(`SELECT uid FROM demo WHERE uid LIKE 'K%' ORDER BY uid`)).map(r => r.uid), ['K0', 'K1']);
+        assert.ok(messages.includes(`error: ${join(dir, 'alone.log')}:14 (byte ${beforeCut.length}): last line is cut (no newline at its end): not stored`),
+          messages.join('\n'));
+        assert.equal(messages.length, 2, messages.join('\n'));
+        assert.deepEqual((await db.all(`SELECT uid FROM demo WHERE uid LIKE 'L%' ORDER BY uid`)).map(r => r.uid), ['L10', 'L11', 'L12']);
+        assert.equal((await db.all(`SELECT count(*) AS n FROM demo WHERE uid IS NULL`))[0].n, 0n);
       } finally {
         db.close();
       }
