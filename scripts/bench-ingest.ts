@@ -3,6 +3,12 @@
 // log path, ts shifted and uids renamed per copy) until conn has >= 1 M rows.
 //
 //   node dist/scripts/bench-ingest.js [--conn-rows N] [--dir D] [--runs R]
+//
+// With --files N..., it measures an archive of many small logs instead: N
+// hourly conn logs of 62 rows each (uids differ per file, so none is a
+// duplicate), printing rows/s and peak RSS (/usr/bin/time) of both sides.
+//
+//   node dist/scripts/bench-ingest.js --files 10 1000 10000
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +102,60 @@ function timed(label: string, run: () => void): number {
   return seconds;
 }
 
+/** N small conn logs: the first 62 rows of the corpus's biggest conn.log, uids suffixed with the file number. */
+function buildManyFiles(dir: string, files: number): number {
+  const lines = readFileSync(join(CORPUS_LOGS, 'llc.pcap', 'conn.log'), 'utf8').split('\n').filter(l => l);
+  const header = lines.filter(l => l.startsWith('#') && !l.startsWith('#close'));
+  const rows = lines.filter(l => !l.startsWith('#')).slice(0, 62).map(l => l.split('\t'));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (let f = 0; f < files; f++) {
+    const data = rows.map(r => [r[0], r[1] + f.toString(36), ...r.slice(2)].join('\t'));
+    writeFileSync(join(dir, `conn.${String(f).padStart(6, '0')}.log`), [...header, ...data, '#close\t2026-11-23-00-00-00'].join('\n') + '\n');
+  }
+  return files * rows.length;
+}
+
+/** Runs a command under /usr/bin/time: seconds and peak RSS in MB. */
+function measured(command: string[]): { seconds: number; peakMb: number } {
+  const report = join(tmpdir(), `zeek-arrow-bench-time-${process.pid}`);
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', report, ...command], { stdio: 'inherit' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${command.slice(0, 3).join(' ')} failed`);
+  const peakMb = Number(readFileSync(report, 'utf8').trim().split('\n').pop()) / 1024;
+  rmSync(report, { force: true });
+  return { seconds, peakMb };
+}
+
+/** Many small files: rows/s and peak RSS of ingest and read_csv, per file count. */
+function manyFiles(dir: string, counts: number[], runs: number): void {
+  const logsDir = join(dir, 'many');
+  const lines: string[] = [];
+  for (const files of counts) {
+    const rows = buildManyFiles(logsDir, files);
+    const oursDb = join(dir, 'ingest.duckdb');
+    const peerDb = join(dir, 'read_csv.duckdb');
+    const ours: { seconds: number; peakMb: number }[] = [];
+    const peer: { seconds: number; peakMb: number }[] = [];
+    for (let run = 0; run < runs; run++) {
+      rmSync(oursDb, { force: true });
+      ours.push(measured(['node', join(REPO, 'bin', 'zeek-arrow.js'), 'ingest', logsDir, '--db', oursDb, '--quiet']));
+      rmSync(peerDb, { force: true });
+      peer.push(measured(['node', '-e', peerScript(logsDir, peerDb, false, ['conn'])]));
+    }
+    if (count(oursDb, 'conn') !== rows) throw new Error(`conn rows: ingest ${count(oursDb, 'conn')}, expected ${rows}`);
+    const t = (xs: { seconds: number }[]) => median(xs.map(x => x.seconds));
+    const m = (xs: { peakMb: number }[]) => Math.max(...xs.map(x => x.peakMb));
+    lines.push(`${String(files).padStart(6)} files ${String(rows).padStart(8)} rows: zeek-arrow ingest ${Math.round(rows / t(ours))} rows/s, ` +
+      `peak ${m(ours).toFixed(0)} MB; duckdb read_csv ${Math.round(rows / t(peer))} rows/s, peak ${m(peer).toFixed(0)} MB; ` +
+      `ratio ${(t(peer) / t(ours)).toFixed(2)}`);
+    process.stdout.write(lines[lines.length - 1] + '\n');
+  }
+  rmSync(logsDir, { recursive: true, force: true });
+  process.stdout.write(`\nmany small files (median of ${runs} runs; peak RSS the highest), goal: flat, peak under 1 GB\n${lines.join('\n')}\n`);
+}
+
 function count(db: string, table: string): number {
   const out = execFileSync('node', [join(REPO, 'bin', 'zeek-arrow.js'), 'sql', '--db', db, `SELECT count(*) FROM "${table}"`, '--format', 'csv']);
   return Number(String(out).trim().split('\n')[1]);
@@ -108,8 +168,13 @@ function main(): void {
     .option('--dir <dir>', 'where to build the set', join(tmpdir(), 'zeek-arrow-bench-ingest'))
     .option('--runs <n>', 'runs of each, interleaved (the median is reported)', v => Number(v), 3)
     .option('--logs <paths...>', 'only these log paths (default: every log of the corpus)')
-    .parse().opts<{ connRows: number; dir: string; runs: number; logs?: string[] }>();
+    .option('--files <counts...>', 'measure archives of this many small conn logs instead (rows/s and peak RSS)')
+    .parse().opts<{ connRows: number; dir: string; runs: number; logs?: string[]; files?: string[] }>();
   if (!existsSync(CORPUS_LOGS)) throw new Error(`corpus logs not found at ${CORPUS_LOGS}`);
+  if (options.files) {
+    manyFiles(options.dir, options.files.map(Number), options.runs);
+    return;
+  }
   const logsDir = join(options.dir, 'logs');
   process.stdout.write(`building the log set in ${logsDir} ...\n`);
   const counts = buildSet(logsDir, options.connRows, options.logs);

@@ -52,7 +52,7 @@ describe('fuzz finds, fixed', () => {
   // Found by the TSV ingest target: packet_filter.log with a 9-byte piece of its last line repeated 31,488 times,
   // each a line of one field. DuckDB records a reject per missing field of every bad line, ~50-90 µs each: 157,000
   // rejects, 31-81 s for 283 KB. Ingest now reads a file quietly first, and names many bad lines by its own checks.
-  it('31,488 lines of one field under a header of five: each named by line, the good rows ingested, in bounded time', async function () {
+  it('31,488 lines of one field under a header of five: the first 100 named by line, the rest counted, the good rows ingested, in bounded time', async function () {
     this.timeout(60_000); // the hang it was: 31-81 s on a 2-core machine, where the fixed ingest takes ~2 s
     const dir = tempDir();
     const rows = demoRows(2, 0);
@@ -63,9 +63,10 @@ describe('fuzz finds, fixed', () => {
     const db = await Database.open(':memory:');
     try {
       const summary = await LogIngester.ingest(db, [file]);
-      assert.equal(summary.problems.length, bad.length);
-      // The first data row is line 9: the bad lines are 10 .. 31497.
-      summary.problems.forEach((p, i) => assert.equal(formatProblem(p), `error: ${file}:${10 + i}: expected 5 fields, found 1`));
+      // The first data row is line 9: the bad lines are 10 .. 31497; the first 100 of a file are named, the rest counted.
+      assert.equal(summary.problems.length, 101);
+      summary.problems.slice(0, 100).forEach((p, i) => assert.equal(formatProblem(p), `error: ${file}:${10 + i}: expected 5 fields, found 1`));
+      assert.equal(formatProblem(summary.problems[100]), `error: ${file}: 31388 more bad lines not named (31488 in all)`);
       assert.equal(summary.rows, 2);
     } finally {
       db.close();

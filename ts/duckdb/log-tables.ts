@@ -2,6 +2,7 @@ import { Database } from './database';
 import { Column, LogSchema, tableNameFor } from '../schema/log-schema';
 import { columnType, createTableSql } from '../schema/duckdb-table';
 import { ident, literal } from '../schema/mapping';
+import { shownValue } from '../logs/shown-value';
 
 /** Where zeek-arrow keeps what it knows about a database's log tables and files. */
 export const META = 'zeek_arrow';
@@ -16,6 +17,27 @@ const SETUP = [
      sha256 VARCHAR PRIMARY KEY, file VARCHAR NOT NULL, log_path VARCHAR, format VARCHAR,
      bytes UBIGINT, lines UBIGINT, row_count UBIGINT, error_count UBIGINT, ingested_at TIMESTAMPTZ)`,
 ];
+
+/** Longest table name (in bytes, all ASCII) a log may have: it is also the name of its export file. */
+export const MAX_TABLE_NAME = 200;
+
+/** Names in the database that zeek-arrow's other commands create (index, analyze), or DuckDB keeps. */
+const RESERVED = ['conn_packets', 'conn_uid', 'conn_community_id', 'flow_packets_community_id', 'pcap',
+  'main', 'temp', 'system', 'information_schema', 'pg_catalog'];
+
+/** Why a log path cannot have a table, or undefined when it can. */
+export function tableNameProblem(logPath: string): string | undefined {
+  const table = tableNameFor(logPath);
+  if (logPath === '') return 'the log path is empty: no table name';
+  if (table.length > MAX_TABLE_NAME) {
+    return `the log path is ${Buffer.byteLength(logPath)} bytes: table names are at most ${MAX_TABLE_NAME} bytes`;
+  }
+  const lower = table.toLowerCase();
+  if (RESERVED.includes(lower) || lower.startsWith(META)) {
+    return `log '${shownValue(logPath)}' would take the table name '${table}', which zeek-arrow keeps for its own tables`;
+  }
+  return undefined;
+}
 
 export interface LogFileRecord {
   sha256: string;
@@ -63,9 +85,12 @@ export class LogTables {
     const table = this.tableOf(schema.path);
     const known = this.schemas.get(schema.path);
     if (!known) {
+      const problem = tableNameProblem(schema.path);
+      if (problem) throw new Error(problem);
+      // DuckDB's names ignore case: 'X_y' and 'x-y' would share one table.
       for (const path of this.schemas.keys()) {
-        if (this.tableOf(path) === table) {
-          throw new Error(`logs '${path}' and '${schema.path}' would share the table '${table}'`);
+        if (this.tableOf(path).toLowerCase() === table.toLowerCase()) {
+          throw new Error(`logs '${shownValue(path)}' and '${shownValue(schema.path)}' would share the table '${table}'`);
         }
       }
       await this.db.run(createTableSql(schema, table));

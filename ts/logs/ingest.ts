@@ -6,11 +6,13 @@ import { Database } from '../duckdb/database';
 import { LogTables } from '../duckdb/log-tables';
 import { LogSchema } from '../schema/log-schema';
 import { zeekTypeName } from '../schema/zeek-type';
-import { LogFilePeek, ScannedLog, peekLogFile, scanLogFile } from './log-file-scan';
+import { ScannedLog, peekLogFile, scanLogFile } from './log-file-scan';
+import { CombinedTsv } from './combined-tsv';
+import { shownValue } from './shown-value';
 import { LogFormatError, TsvSection, parseSections, sectionSignature } from './tsv-header';
 import { REJECTS_SCAN, REJECTS_TABLE, insertTsvSql, readTsvSql } from './tsv-sql';
 import { insertJsonSql, readJsonSql } from './json-sql';
-import { jsonLogSchema, jsonLogShape } from './json-schema';
+import { jsonLogSchema, jsonLogShapes } from './json-schema';
 import { LineCheck, LineRange, copyLineRanges, jsonLineCheck, tsvLineCheck } from './line-check';
 
 export interface IngestProblem {
@@ -83,6 +85,8 @@ export function logPathFromFileName(file: string): string {
 /** A piece of a log file DuckDB reads in one scan: the file itself or a copy of some of its lines. */
 interface Piece {
   readPath: string;
+  /** The log whose rows it holds. */
+  logPath: string;
   gzip: boolean;
   /** Add to a line number in readPath to get the line in the original file. */
   lineOffset: number;
@@ -94,33 +98,40 @@ interface Piece {
   dataLines?: number;
 }
 
-/** Bad lines DuckDB's rejects name (with their byte offsets) before our own line checks are quicker: see readTsvSql. */
+/** Bad lines DuckDB's rejects name (with byte offsets) before our own line checks are quicker: see readTsvSql. */
 const MAX_REJECTED_LINES = 100;
 
-/** A TSV file (or a copy of some of its lines) for one scan. */
-interface TsvSource {
-  readPath: string;
-  lineOffset: number;
-  gzip: boolean;
-  /** The file the user named, for messages. */
-  file: string;
+/** A quiet insert that passed over lines: how many. */
+class BadLines extends Error {
+  constructor(readonly count: number) {
+    super(`${count} bad lines`);
+  }
 }
 
-/** Files read by one scan: enough to keep DuckDB busy, few enough for one statement. */
-const MAX_GROUP_FILES = 512;
+/** Where a line DuckDB named in a file it read is in the file the user named (byte when it is known). */
+type Locate = (readPath: string, line: number, byte: number) => { file: string; line: number; byte?: number };
 
-/** TSV files that start with the same header (and compression). */
+/** Small logs sharing a header are copied into one file of about this size for one scan (combined-tsv.ts). */
+const COMBINED_BYTES = 64 << 20;
+
+/** A log at least this big is read by DuckDB where it is, not copied. */
+const DIRECT_BYTES = 16 << 20;
+
+/** Bad lines named per file; the rest are counted. */
+const NAMED_LINES = 100;
+
+/** TSV files that start with the same header. */
 interface TsvGroup {
   section: TsvSection;
   signature: string;
-  gzip: boolean;
-  files: string[];
+  files: { file: string; bytes: number }[];
   bytes: number;
+  /** The next file a loader takes. */
+  next: number;
 }
 
 /** Groups loading at once, each on its own connection. */
 const LOADERS = 2;
-
 
 /** Brings Zeek logs (TSV or JSON, plain or gzipped) into a table per log path. */
 export class LogIngester {
@@ -149,21 +160,23 @@ export class LogIngester {
     let done = 0;
     const progress = (n: number, file: string) => { options.onFile?.(file, done, files.length); done += n; };
     try {
-      const peeks: LogFilePeek[] = [];
-      for (const file of files) {
+      const { groups, alone, json } = await this.groupTsv(files);
+      const ready: TsvGroup[] = [];
+      for (const group of groups) {
         try {
-          peeks.push(await peekLogFile(file));
+          await this.tables.ensure(group.section.schema);
+          this.tsvSchemas.set(group.section.schema.path, group.section.schema);
+          ready.push(group);
         } catch (e) {
-          this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+          // Every file of the group is named: none of them has a table.
+          for (const { file } of group.files) {
+            this.problems.push(fileProblem(file, (e as Error).message, { line: group.section.typesLine }));
+          }
+          progress(group.files.length, group.files[0].file);
         }
       }
-      const { groups, alone } = this.groupTsv(peeks.filter(p => p.format === 'tsv'));
-      for (const group of groups) {
-        await this.tables.ensure(group.section.schema);
-        this.tsvSchemas.set(group.section.schema.path, group.section.schema);
-      }
-      // Two groups load at once: one's single-threaded commit overlaps the other's scan,
-      // and a group's files are hashed while the other group loads.
+      // Two loaders at once: one's single-threaded commit overlaps the other's scan,
+      // and the files of one batch are read and copied while the other batch loads.
       const later: ScannedLog[] = [];
       const connections = [this.db, ...await Promise.all(Array.from({ length: LOADERS - 1 }, async () => {
         const own = await this.db.fork();
@@ -171,21 +184,58 @@ export class LogIngester {
         return own;
       }))];
       try {
-        const queue = [...groups].sort((a, b) => b.bytes - a.bytes);
+        const queue = ready.sort((a, b) => b.bytes - a.bytes);
+        let batch = 0;
         await Promise.all(connections.map(async db => {
-          for (let group = queue.shift(); group; group = queue.shift()) {
-            progress(group.files.length, group.files[0]);
-            const logs: ScannedLog[] = [];
-            for (const file of group.files) {
-              const log = await this.scanNew(file);
+          for (;;) {
+            while (queue.length && queue[0].next >= queue[0].files.length) queue.shift();
+            const group = queue[0];
+            if (!group) return;
+            const first = group.files[group.next];
+            if (first.bytes >= DIRECT_BYTES) {
+              group.next++;
+              progress(1, first.file);
+              const log = await this.scanNew(first.file);
               if (!log) continue;
-              // The full scan can find what the first 64 KB did not: a broken gzip, another header later.
-              if (log.truncated || tooWide(log, [group.section]) || !this.soleSignature(log, group.signature)) later.push(log);
-              else logs.push(log);
+              if (log.truncated || log.cut || tooWide(log, [group.section]) || !this.soleSignature(log, group.signature)) later.push(log);
+              else if (await this.ingestDirect(db, group.section, log)) ingested++;
+              else later.push(log);
+              continue;
+            }
+            const combined = CombinedTsv.create(join(this.tmp, `combined-${batch++}.log`));
+            const logs: ScannedLog[] = [];
+            try {
+              while (combined.size < COMBINED_BYTES && group.next < group.files.length && group.files[group.next].bytes < DIRECT_BYTES) {
+                const { file } = group.files[group.next++];
+                progress(1, file);
+                try {
+                  let kept = false;
+                  const log = await combined.add(file, log => {
+                    if (this.known.has(log.sha256)) {
+                      this.skipped++;
+                      return false;
+                    }
+                    this.known.add(log.sha256);
+                    // The full scan can find what the first 64 KB did not: a broken gzip, another header later.
+                    if (log.truncated || tooWide(log, [group.section]) || !this.soleSignature(log, group.signature)) {
+                      later.push(log);
+                      return false;
+                    }
+                    kept = true;
+                    return true;
+                  });
+                  if (kept) logs.push(log);
+                } catch (e) {
+                  this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+                }
+              }
+            } finally {
+              combined.close();
             }
             if (logs.length === 0) continue;
-            if (await this.ingestGroup(db, group.section, group.gzip, logs)) ingested += logs.length;
+            if (await this.ingestCombined(db, group.section, combined, logs)) ingested += logs.length;
             else later.push(...logs);
+            await rm(combined.path, { force: true });
           }
         }));
       } finally {
@@ -196,12 +246,14 @@ export class LogIngester {
         const log = await this.scanNew(file);
         if (log) later.push(log);
       }
-      const json: ScannedLog[] = [];
-      for (const peek of peeks.filter(p => p.format === 'json')) {
-        const log = await this.scanNew(peek.file);
-        if (log) json.push(log);
+      for (const log of later) {
+        progress(1, log.file);
+        if (await this.ingestFile(log)) ingested++;
       }
-      for (const log of [...later, ...json]) {
+      later.length = 0;
+      for (const file of json) {
+        const log = await this.scanNew(file);
+        if (!log) continue;
         progress(1, log.file);
         if (await this.ingestFile(log)) ingested++;
       }
@@ -240,13 +292,26 @@ export class LogIngester {
 
   /**
    * TSV files starting with the same header are read together, one scan and
-   * one transaction per header: DuckDB reads many files at once far faster
-   * than one by one. Files without a usable header go alone.
+   * one transaction per batch: DuckDB reads many files at once far faster
+   * than one by one. Files without a usable header go alone; JSON files apart.
+   * Only a file's name and size are kept until it is loaded.
    */
-  private groupTsv(peeks: LogFilePeek[]): { groups: TsvGroup[]; alone: string[] } {
+  private async groupTsv(files: string[]): Promise<{ groups: TsvGroup[]; alone: string[]; json: string[] }> {
     const groups = new Map<string, TsvGroup>();
     const alone: string[] = [];
-    for (const peek of peeks) {
+    const json: string[] = [];
+    for (const file of files) {
+      let peek;
+      try {
+        peek = await peekLogFile(file);
+      } catch (e) {
+        this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+        continue;
+      }
+      if (peek.format === 'json') {
+        json.push(file);
+        continue;
+      }
       let sections: TsvSection[] = [];
       try {
         sections = parseSections(peek.file, peek.headerLines, logPathFromFileName(peek.file));
@@ -258,56 +323,98 @@ export class LogIngester {
         continue;
       }
       const signature = sectionSignature(sections[0]);
-      const key = `${peek.gzip}${signature}`;
-      const group = groups.get(key) ?? { section: sections[0], signature, gzip: peek.gzip, files: [], bytes: 0 };
-      group.files.push(peek.file);
-      group.bytes += statSync(peek.file).size;
-      groups.set(key, group);
+      const group = groups.get(signature) ?? { section: sections[0], signature, files: [], bytes: 0, next: 0 };
+      const bytes = statSync(peek.file).size * (peek.gzip ? 10 : 1);
+      group.files.push({ file: peek.file, bytes });
+      group.bytes += bytes;
+      groups.set(signature, group);
     }
-    const chunks = [...groups.values()].flatMap(g =>
-      Array.from({ length: Math.ceil(g.files.length / MAX_GROUP_FILES) }, (_, i) =>
-        ({ ...g, files: g.files.slice(i * MAX_GROUP_FILES, (i + 1) * MAX_GROUP_FILES) })));
-    return { groups: chunks, alone };
+    return { groups: [...groups.values()], alone, json };
   }
 
-  /** Loads files sharing one header in one scan on `db`; false when one of them needs to go alone. */
-  private async ingestGroup(db: Database, section: TsvSection, gzip: boolean, logs: ScannedLog[]): Promise<boolean> {
-    const logPath = section.schema.path;
-    const problems: IngestProblem[] = [];
+  /** Creates or extends the table of a log; false (the file named) when it cannot have one. */
+  private async ensureTable(schema: LogSchema, file: string, line?: number): Promise<boolean> {
     try {
-      const sources = logs.map(log => ({ readPath: log.file, lineOffset: 0, gzip, file: log.file }));
-      const dataLines = logs.reduce((n, log) => n + log.lines - log.headerLines.length - log.blankLines, 0);
-      // Quietly first: when every line is read, no rejects are needed; with many bad lines, each file goes alone.
-      let quiet = 0;
-      try {
-        quiet = await db.transaction(async () => {
-          const result = await this.insertTsv(db, section, sources, problems, true);
-          if (result.rows !== dataLines) throw new Error(`${dataLines - result.rows} bad lines`);
-          await this.tables.recordFiles(logs.map(log => ({ sha256: log.sha256, file: log.file, logPath,
-            format: log.format, bytes: log.bytes, lines: log.lines, rows: log.lines - log.headerLines.length - log.blankLines, errors: 0 })), db);
-          return result.rows;
-        });
-      } catch (e) {
-        const bad = /^(\d+) bad lines$/.exec((e as Error).message);
-        if (!bad || Number(bad[1]) > MAX_REJECTED_LINES) return false;
-      }
-      if (quiet === dataLines) {
-        this.rowsByLog[logPath] = (this.rowsByLog[logPath] ?? 0) + quiet;
+      await this.tables.ensure(schema);
+      return true;
+    } catch (e) {
+      this.problems.push(fileProblem(file, (e as Error).message, { line }));
+      return false;
+    }
+  }
+
+  /** Loads one big TSV log where it is, in one scan on `db`; false when it needs to go alone. */
+  private async ingestDirect(db: Database, section: TsvSection, log: ScannedLog): Promise<boolean> {
+    const locate: Locate = (_path, line, byte) => ({ file: log.file, line, byte: log.gzip ? undefined : byte });
+    return this.ingestBatch(db, section, [log.file], log.gzip, locate, [log]);
+  }
+
+  /**
+   * Loads small logs copied into one file in one scan on `db`. If DuckDB
+   * cannot read the copy whole (a value its conversion refuses), bad lines are
+   * named and left out of a second copy; false when even that fails.
+   */
+  private async ingestCombined(db: Database, section: TsvSection, combined: CombinedTsv, logs: ScannedLog[]): Promise<boolean> {
+    const locate: Locate = (_path, line, byte) => combined.locate(line, byte);
+    if (await this.ingestBatch(db, section, [combined.path], false, locate, logs)) return true;
+    const check = tsvLineCheck(section.header, section.schema);
+    const copy = await copyLineRanges(combined.path, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check }],
+      await mkdtemp(join(this.tmp, 'clean-')));
+    const cleaned = new Map<string, number>();
+    const problems = new LineReports(this.problems);
+    for (const bad of copy.problems) {
+      const at = combined.locate(bad.line, 0);
+      cleaned.set(at.file, (cleaned.get(at.file) ?? 0) + 1);
+      problems.add(fileProblem(at.file, bad.message, { line: at.line, field: bad.field }));
+    }
+    try {
+      if (await this.ingestBatch(db, section, copy.files, false, locate, logs, cleaned)) {
+        problems.finish();
         return true;
       }
-      const rows = await db.transaction(async () => {
-        const result = await this.insertTsv(db, section, sources, problems);
-        // Every line is a header, an empty line, a rejected line or a row.
-        const perFile = logs.map(log => log.lines - log.headerLines.length - log.blankLines - (result.rejected.get(log.file) ?? 0));
-        const total = perFile.reduce((a, b) => a + b, 0);
-        if (total !== result.rows) throw new Error(`rows counted ${total}, inserted ${result.rows}`);
-        await this.tables.recordFiles(logs.map((log, i) => ({ sha256: log.sha256, file: log.file, logPath,
-          format: log.format, bytes: log.bytes, lines: log.lines, rows: perFile[i], errors: result.rejected.get(log.file) ?? 0 })), db);
-        return result.rows;
-      });
+      return false;
+    } finally {
+      await rm(copy.files[0], { force: true });
+    }
+  }
+
+  /** One scan of `readPaths` holding the data lines of `logs`, and the record of those files, in one transaction. */
+  private async ingestBatch(db: Database, section: TsvSection, readPaths: string[], gzip: boolean, locate: Locate,
+    logs: ScannedLog[], cleaned = new Map<string, number>()): Promise<boolean> {
+    const logPath = section.schema.path;
+    const problems: IngestProblem[] = [];
+    const done = (rows: number) => {
+      for (const log of logs) if (log.cut) this.problems.push(cutProblem(log));
       this.problems.push(...problems);
       this.rowsByLog[logPath] = (this.rowsByLog[logPath] ?? 0) + rows;
       return true;
+    };
+    // Quietly first: when every line is read, no rejects are needed; with many bad lines, our own checks name them.
+    const expected = logs.reduce((n, log) => n + dataLines(log) - (cleaned.get(log.file) ?? 0), 0);
+    try {
+      return done(await db.transaction(async () => {
+        const { rows } = await this.insertTsv(db, section, readPaths, gzip, locate, problems, true);
+        if (rows !== expected) throw new BadLines(expected - rows);
+        await this.tables.recordFiles(logs.map(log => ({ sha256: log.sha256, file: log.file, logPath, format: log.format,
+          bytes: log.bytes, lines: log.lines, rows: dataLines(log) - (cleaned.get(log.file) ?? 0),
+          errors: (cleaned.get(log.file) ?? 0) + (log.cut ? 1 : 0) })), db);
+        return rows;
+      }));
+    } catch (e) {
+      if (!(e instanceof BadLines) || e.count > MAX_REJECTED_LINES) return false;
+    }
+    try {
+      const rows = await db.transaction(async () => {
+        const result = await this.insertTsv(db, section, readPaths, gzip, locate, problems);
+        const bad = (log: ScannedLog) => (result.rejected.get(log.file) ?? 0) + (cleaned.get(log.file) ?? 0);
+        const perFile = logs.map(log => dataLines(log) - bad(log));
+        const total = perFile.reduce((a, b) => a + b, 0);
+        if (total !== result.rows) throw new Error(`rows counted ${total}, inserted ${result.rows}`);
+        await this.tables.recordFiles(logs.map((log, i) => ({ sha256: log.sha256, file: log.file, logPath,
+          format: log.format, bytes: log.bytes, lines: log.lines, rows: perFile[i], errors: bad(log) + (log.cut ? 1 : 0) })), db);
+        return result.rows;
+      });
+      return done(rows);
     } catch {
       return false;
     }
@@ -323,7 +430,7 @@ export class LogIngester {
       if (!planned) return false;
       const rows = await this.load(log, planned.logPath, planned.pieces);
       if (rows === undefined) return false;
-      this.rowsByLog[planned.logPath] = (this.rowsByLog[planned.logPath] ?? 0) + rows;
+      for (const [path, n] of Object.entries(rows)) this.rowsByLog[path] = (this.rowsByLog[path] ?? 0) + n;
       return true;
     } catch (e) {
       // Whatever stops one file is its problem: the other files are still ingested.
@@ -338,15 +445,20 @@ export class LogIngester {
    * DuckDB cannot read a piece whole, every piece is checked line by line,
    * bad lines are named and blanked (so line numbers stay), and it tries once more.
    */
-  private async load(log: ScannedLog, logPath: string, pieces: Piece[]): Promise<number | undefined> {
+  private async load(log: ScannedLog, logPath: string, pieces: Piece[]): Promise<Record<string, number> | undefined> {
     const attempt = (ps: Piece[], problems: IngestProblem[]) => this.db.transaction(async () => {
       let rows = 0;
-      for (const p of ps) rows += await p.insert(p, problems);
-      const errors = problems.filter(p => p.severity === 'error').length + (log.truncated ? 1 : 0);
+      const byLog: Record<string, number> = {};
+      for (const p of ps) {
+        const n = await p.insert(p, problems);
+        byLog[p.logPath] = (byLog[p.logPath] ?? 0) + n;
+        rows += n;
+      }
+      const errors = problems.filter(p => p.severity === 'error').length + (log.truncated ? 1 : 0) + (log.cut ? 1 : 0);
       await this.tables.recordFiles([{
         sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors,
       }]);
-      return rows;
+      return byLog;
     });
     // Quietly first where the data lines are known: all read, no rejects needed; many bad, our checks name them.
     let checkFirst = false;
@@ -354,17 +466,20 @@ export class LogIngester {
       const expected = pieces.reduce((n, p) => n + p.dataLines!, 0);
       try {
         return await this.db.transaction(async () => {
+          const byLog: Record<string, number> = {};
           let rows = 0;
-          for (const p of pieces) rows += await p.insert(p, [], true);
-          if (rows !== expected) throw new Error(`${expected - rows} bad lines`);
-          await this.tables.recordFiles([{
-            sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes, lines: log.lines, rows, errors: log.truncated ? 1 : 0,
-          }]);
-          return rows;
+          for (const p of pieces) {
+            const n = await p.insert(p, [], true);
+            byLog[p.logPath] = (byLog[p.logPath] ?? 0) + n;
+            rows += n;
+          }
+          if (rows !== expected) throw new BadLines(expected - rows);
+          await this.tables.recordFiles([{ sha256: log.sha256, file: log.file, logPath, format: log.format, bytes: log.bytes,
+            lines: log.lines, rows, errors: (log.truncated ? 1 : 0) + (log.cut ? 1 : 0) }]);
+          return byLog;
         });
       } catch (e) {
-        const bad = /^(\d+) bad lines$/.exec((e as Error).message);
-        checkFirst = bad !== null && Number(bad[1]) > MAX_REJECTED_LINES;
+        checkFirst = e instanceof BadLines && e.count > MAX_REJECTED_LINES;
       }
     }
     const firstProblems: IngestProblem[] = [];
@@ -375,22 +490,24 @@ export class LogIngester {
       return rows;
     } catch (first) {
       const problems: IngestProblem[] = [];
+      const reports = new LineReports(problems);
       const cleaned: Piece[] = [];
       for (const p of pieces) {
         const copy = await copyLineRanges(p.readPath, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check: p.check }],
           await mkdtemp(join(this.tmp, 'clean-')));
         for (const bad of copy.problems) {
-          problems.push(fileProblem(log.file, bad.message, { line: bad.line + p.lineOffset, field: bad.field }));
+          reports.add(fileProblem(log.file, bad.message, { line: bad.line + p.lineOffset, field: bad.field }));
         }
         cleaned.push({ ...p, readPath: copy.files[0], gzip: false });
       }
+      reports.finish();
       try {
         const rows = await attempt(cleaned, problems);
         this.problems.push(...problems);
         return rows;
       } catch (second) {
         this.problems.push(...problems);
-        const reason = ((problems.length ? second : first) as Error).message.split('\n')[0];
+        const reason = ((problems.length ? second : first) as Error).message.split('\n')[0].slice(0, 300);
         this.problems.push(fileProblem(log.file, `cannot be read: ${reason}`));
         return undefined;
       }
@@ -407,95 +524,95 @@ export class LogIngester {
     }
     const logPath = sections[0].schema.path;
     const pieceOf = (section: TsvSection, readPath: string, gzip: boolean, lineOffset: number): Piece => ({
-      readPath, gzip, lineOffset,
+      readPath, gzip, lineOffset, logPath,
       check: tsvLineCheck(section.header, section.schema),
-      insert: async (p, problems, quiet) =>
-        (await this.insertTsv(this.db, section, [{ readPath: p.readPath, lineOffset: p.lineOffset, gzip: p.gzip, file: log.file }], problems, quiet)).rows,
+      insert: async (p, problems, quiet) => {
+        const locate: Locate = (_path, line, byte) =>
+          ({ file: log.file, line: line + p.lineOffset, byte: p.lineOffset === 0 && !p.gzip ? byte : undefined });
+        return (await this.insertTsv(this.db, section, [p.readPath], p.gzip, locate, problems, quiet)).rows;
+      },
     });
     const runs: TsvSection[][] = [];
     for (const s of sections) {
       if (s.schema.path !== logPath) {
-        throw new LogFormatError(log.file, s.typesLine, `#path changes from '${logPath}' to '${s.schema.path}'`);
+        throw new LogFormatError(log.file, s.typesLine, `#path changes from '${shownValue(logPath)}' to '${shownValue(s.schema.path)}'`);
       }
       const last = runs[runs.length - 1];
       if (last && sectionSignature(last[0]) === sectionSignature(s)) last.push(s);
       else runs.push([s]);
     }
     for (const run of runs) {
-      await this.tables.ensure(run[0].schema);
+      if (!await this.ensureTable(run[0].schema, log.file, run[0].typesLine)) return undefined;
       this.tsvSchemas.set(logPath, run[0].schema);
     }
+    if (log.cut) this.problems.push(cutProblem(log));
     const wide = tooWide(log, sections);
-    if (runs.length === 1 && !log.truncated && !wide) {
+    if (runs.length === 1 && !log.truncated && !log.cut && !wide) {
       const whole = pieceOf(sections[0], log.file, log.gzip, 0);
-      whole.dataLines = log.lines - log.headerLines.length - log.blankLines;
+      whole.dataLines = dataLines(log);
       return { logPath, pieces: [whole] };
     }
-    // Sections with different fields, a broken gzip, or lines too wide for DuckDB's rejects (checked here instead):
-    // copy each run of alike sections out.
-    const lastLine = log.truncated ? log.truncated.line - 1 : log.lines;
+    // Sections with different fields, a broken gzip, a cut last line or lines too wide for DuckDB's rejects (checked
+    // here instead): copy each run of alike sections out.
+    const lastLine = log.truncated ? log.truncated.line - 1 : log.cut ? log.cut.line - 1 : log.lines;
     const ranges: LineRange[] = runs.map((run, i) => ({
       from: run[0].headerStart,
       to: i + 1 < runs.length ? runs[i + 1][0].headerStart - 1 : lastLine,
       check: wide ? tsvLineCheck(run[0].header, run[0].schema) : undefined,
     }));
     const { files, problems } = await copyLineRanges(log.file, ranges, await mkdtemp(join(this.tmp, 'sections-')));
-    for (const bad of problems) this.problems.push(fileProblem(log.file, bad.message, { line: bad.line, field: bad.field }));
+    const reports = new LineReports(this.problems);
+    for (const bad of problems) reports.add(fileProblem(log.file, bad.message, { line: bad.line, field: bad.field }));
+    reports.finish();
     return { logPath, pieces: runs.map((run, i) => pieceOf(run[0], files[i], false, ranges[i].from - 1)) };
   }
 
   /**
    * Inserts TSV files sharing a header; names the lines DuckDB rejected and
    * counts them per file (header lines are rejected too: that is how we pass over them).
+   * The rejects are read a chunk at a time, and only the first lines of a file are named.
    */
-  private async insertTsv(db: Database, section: TsvSection, sources: TsvSource[], problems: IngestProblem[], quiet = false):
-    Promise<{ rows: number; rejected: Map<string, number> }> {
+  private async insertTsv(db: Database, section: TsvSection, readPaths: string[], gzip: boolean, locate: Locate,
+    problems: IngestProblem[], quiet = false): Promise<{ rows: number; rejected: Map<string, number> }> {
     const { header, schema } = section;
     const tableSchema = this.tables.schemaOf(schema.path)!;
     await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_TABLE}`);
     await db.run(`DROP TABLE IF EXISTS temp.${REJECTS_SCAN}`);
-    const source = readTsvSql(sources.map(s => s.readPath), header, schema, sources[0].gzip, quiet);
+    const source = readTsvSql(readPaths, header, schema, gzip, quiet);
     const result = await db.query(insertTsvSql(this.tables.tableOf(schema.path), tableSchema, header, schema, source));
     if (quiet) return { rows: result.rowsChanged, rejected: new Map() };
-    const rejects = await db.all(`SELECT s.file_path, r.line, r.line_byte_position, r.column_name, r.error_type,
-        r.csv_line, r.error_message
-      FROM temp.${REJECTS_TABLE} r JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id) ORDER BY s.file_path, r.line, r.column_idx`);
-    const byPath = new Map(sources.map(s => [s.readPath, s]));
-    const seen = new Set<string>();
-    const rejected = new Map<string, number>();
-    for (const r of rejects) {
-      const src = byPath.get(String(r.file_path))!;
-      const line = Number(r.line);
-      const key = `${src.readPath}:${line}`;
-      if (String(r.csv_line ?? '').startsWith('#') || seen.has(key)) continue;
-      seen.add(key);
-      rejected.set(src.readPath, (rejected.get(src.readPath) ?? 0) + 1);
-      // Columns are read as c0, c1, ... in the order of the header's fields.
-      const column = /^c(\d+)$/.exec(String(r.column_name ?? ''));
-      const field = r.error_type === 'CAST' && column ? header.fields[Number(column[1])] : undefined;
-      problems.push(fileProblem(src.file, rejectMessage(String(r.error_type), String(r.error_message), section, field), {
-        // DuckDB counts bytes from 1; we name 0-based offsets.
-        line: line + src.lineOffset, byte: src.lineOffset === 0 && !src.gzip ? Number(r.line_byte_position) - 1 : undefined, field,
-      }));
+    // Scans and rejects are read apart: DuckDB's join of the two, with another connection loading, never ended.
+    const scans = new Map((await db.all(`SELECT scan_id, file_id, file_path FROM temp.${REJECTS_SCAN}`))
+      .map(r => [`${r.scan_id}:${r.file_id}`, String(r.file_path)]));
+    const reports = new LineReports(problems);
+    const rejects = await db.connection.stream(`SELECT scan_id, file_id, line, line_byte_position, column_name, error_type,
+        left(value, 100) AS value_head, strlen(value) AS value_bytes, left(error_message, 200) AS message
+      FROM (SELECT *, CASE WHEN regexp_matches(error_message, 'string "[^"]*"')
+          THEN regexp_extract(error_message, 'string "([^"]*)"', 1) END AS value FROM temp.${REJECTS_TABLE}
+        WHERE csv_line IS NULL OR NOT starts_with(ltrim(csv_line, chr(10)), '#')
+        QUALIFY row_number() OVER (PARTITION BY scan_id, file_id, line ORDER BY column_idx) = 1)
+      ORDER BY scan_id, file_id, line`);
+    for (let chunk = await rejects.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await rejects.fetchChunk()) {
+      for (const [scanId, fileId, line, byte, columnName, type, valueHead, valueBytes, message] of chunk.getRows()) {
+        const at = locate(scans.get(`${scanId}:${fileId}`)!, Number(line), Number(byte) - 1); // DuckDB counts bytes from 1
+        // Columns are read as c0, c1, ... in the order of the header's fields.
+        const column = /^c(\d+)$/.exec(String(columnName ?? ''));
+        const field = type === 'CAST' && column ? header.fields[Number(column[1])] : undefined;
+        const value = valueHead === null ? undefined : shownValue(String(valueHead), Number(valueBytes));
+        reports.add(fileProblem(at.file, rejectMessage(String(type), String(message), section, field, value),
+          { line: at.line, byte: at.byte, field }));
+      }
     }
-    return { rows: result.rowsChanged, rejected };
+    reports.finish();
+    return { rows: result.rowsChanged, rejected: reports.counts };
   }
 
+  /** A piece per `_path` the records carry: each record goes to its own log's table. */
   private async jsonPieces(log: ScannedLog): Promise<{ logPath: string; pieces: Piece[] } | undefined> {
-    const shape = await jsonLogShape(this.db, log.file, log.gzip, logPathFromFileName(log.file));
-    if (shape.keys.length === 0) {
+    const shapes = (await jsonLogShapes(this.db, log.file, log.gzip, logPathFromFileName(log.file))).filter(s => s.keys.length > 0);
+    if (shapes.length === 0) {
       this.problems.push(fileProblem(log.file, log.bytes === 0 ? 'empty file' : 'no JSON records found', { line: 1 }));
       return undefined;
-    }
-    const { schema, guessed } = jsonLogSchema(shape, this.tables.schemaOf(shape.path) ?? this.tsvSchemas.get(shape.path));
-    if (guessed.length) {
-      this.problems.push(fileProblem(log.file, `log '${shape.path}' has no known Zeek types for ` +
-        `${guessed.join(', ')}: guessed from the JSON values`, { severity: 'warning' }));
-    }
-    try {
-      await this.tables.ensure(schema);
-    } catch (e) {
-      throw new LogFormatError(log.file, undefined, (e as Error).message);
     }
     let readPath = log.file;
     let gzip = log.gzip;
@@ -504,22 +621,29 @@ export class LogIngester {
       readPath = copy.files[0];
       gzip = false;
     }
-    const piece: Piece = {
-      readPath, gzip, lineOffset: 0,
-      check: jsonLineCheck(schema),
-      insert: async p => {
-        const table = this.tables.schemaOf(schema.path)!;
-        const sql = insertJsonSql(this.tables.tableOf(schema.path), table, schema, readJsonSql([p.readPath], schema, p.gzip));
-        return (await this.db.query(sql)).rowsChanged;
-      },
-    };
-    return { logPath: schema.path, pieces: [piece] };
+    const pieces: Piece[] = [];
+    for (const shape of shapes) {
+      const { schema, guessed } = jsonLogSchema(shape, this.tables.schemaOf(shape.path) ?? this.tsvSchemas.get(shape.path));
+      if (guessed.length) {
+        this.problems.push(fileProblem(log.file, `log '${shownValue(shape.path)}' has no known Zeek types for ` +
+          `${guessed.map(g => shownValue(g)).join(', ')}: guessed from the JSON values`, { severity: 'warning' }));
+      }
+      if (!await this.ensureTable(schema, log.file)) continue;
+      const only = shapes.length > 1 ? shape.recordPath : undefined;
+      pieces.push({
+        readPath, gzip, lineOffset: 0, logPath: schema.path,
+        check: jsonLineCheck(schema, only),
+        insert: async p => {
+          const table = this.tables.schemaOf(schema.path)!;
+          const sql = insertJsonSql(this.tables.tableOf(schema.path), table, schema, readJsonSql([p.readPath], schema, p.gzip, only));
+          return (await this.db.query(sql)).rowsChanged;
+        },
+      });
+    }
+    if (pieces.length === 0) return undefined;
+    return { logPath: pieces[0].logPath, pieces };
   }
-}
 
-/** Whether a line has more fields than any header of the file: DuckDB must not see it (WIDE_LINE_BYTES). */
-function tooWide(log: ScannedLog, sections: TsvSection[]): boolean {
-  return log.wideFields > Math.max(...sections.map(s => s.header.fields.length));
 }
 
 /** A system error without the path it repeats: `ENOENT: no such file or directory`. */
@@ -531,7 +655,8 @@ function fileProblem(file: string, message: string, extra: Partial<IngestProblem
   return { file, message, severity: 'error', ...extra };
 }
 
-function rejectMessage(type: string, message: string, section: TsvSection, field: string | undefined): string {
+function rejectMessage(type: string, message: string, section: TsvSection, field: string | undefined,
+  value: string | undefined): string {
   switch (type) {
     case 'MISSING COLUMNS':
     case 'TOO MANY COLUMNS': {
@@ -539,12 +664,45 @@ function rejectMessage(type: string, message: string, section: TsvSection, field
       return `expected ${section.header.fields.length} fields, found ${found ? found[1] : (type === 'MISSING COLUMNS' ? 'fewer' : 'more')}`;
     }
     case 'CAST': {
-      const value = /string "([^"]*)"/.exec(message);
       const type = field ? section.schema.fields.find(f => f.name === field)?.type : undefined;
       const typeName = type ? zeekTypeName(type) : 'its type';
-      return value ? `'${value[1]}' is not a ${typeName}` : message;
+      return value !== undefined ? `'${value}' is not a ${typeName}` : message;
     }
     default:
       return message.split('\n')[0];
+  }
+}
+
+/** Whether a line has more fields than any header of the file: DuckDB must not see it (WIDE_LINE_BYTES). */
+function tooWide(log: ScannedLog, sections: TsvSection[]): boolean {
+  return log.wideFields > Math.max(...sections.map(s => s.header.fields.length));
+}
+
+/** Lines in a log that should be rows: not headers, not empty, not cut. */
+function dataLines(log: ScannedLog): number {
+  return log.lines - log.headerLines.length - log.blankLines - (log.cut ? 1 : 0);
+}
+
+function cutProblem(log: ScannedLog): IngestProblem {
+  return fileProblem(log.file, 'last line is cut (no newline at its end): not stored',
+    { line: log.cut!.line, byte: log.gzip ? undefined : log.cut!.byte });
+}
+
+/** Bad lines of files: each counted, the first NAMED_LINES of a file named, a line for the rest. */
+class LineReports {
+  readonly counts = new Map<string, number>();
+
+  constructor(private problems: IngestProblem[]) {}
+
+  add(problem: IngestProblem): void {
+    const n = (this.counts.get(problem.file) ?? 0) + 1;
+    this.counts.set(problem.file, n);
+    if (n <= NAMED_LINES) this.problems.push(problem);
+  }
+
+  finish(): void {
+    for (const [file, n] of this.counts) {
+      if (n > NAMED_LINES) this.problems.push(fileProblem(file, `${n - NAMED_LINES} more bad lines not named (${n} in all)`));
+    }
   }
 }

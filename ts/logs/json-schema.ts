@@ -42,18 +42,23 @@ function guessType(structure: unknown): ZeekType {
 export interface JsonLogShape {
   /** The log's path: `_path` in the records, else the file name up to its first dot. */
   path: string;
+  /** The `_path` its records carry (null: none, the path is the file's name). */
+  recordPath: string | null;
   keys: string[];
   structure: Record<string, unknown>;
 }
 
-/** The keys of a JSON log and their JSON types, from one scan by DuckDB. */
-export async function jsonLogShape(db: Database, file: string, gzip: boolean, fallbackPath: string): Promise<JsonLogShape> {
-  const rows = await db.all(`SELECT json_group_structure(json) AS s, any_value(json->>'_path') AS p
+/** The keys of a JSON log and their JSON types, for each `_path` its records carry, from one scan by DuckDB. */
+export async function jsonLogShapes(db: Database, file: string, gzip: boolean, fallbackPath: string): Promise<JsonLogShape[]> {
+  const rows = await db.all(`SELECT json_group_structure(json) AS s, json->>'_path' AS p
     FROM read_json_objects(${literal(file)}, format='newline_delimited', ignore_errors=true,
-      maximum_object_size=16777216, compression=${gzip ? "'gzip'" : "'uncompressed'"})`);
-  const structure = rows[0]?.s ? JSON.parse(String(rows[0].s)) as Record<string, unknown> : {};
-  const path = rows[0]?.p ? String(rows[0].p) : fallbackPath;
-  return { path, keys: Object.keys(structure).filter(k => k !== '_path'), structure };
+      maximum_object_size=16777216, compression=${gzip ? "'gzip'" : "'uncompressed'"})
+    GROUP BY p ORDER BY p NULLS FIRST`);
+  return rows.filter(r => r.s).map(r => {
+    const structure = JSON.parse(String(r.s)) as Record<string, unknown>;
+    const recordPath = r.p === null ? null : String(r.p);
+    return { path: recordPath ?? fallbackPath, recordPath, keys: Object.keys(structure).filter(k => k !== '_path'), structure };
+  });
 }
 
 /**

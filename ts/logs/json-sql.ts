@@ -7,12 +7,18 @@ function jsonReadType(type: ZeekType): string {
   return type.kind === 'scalar' ? SCALARS[type.name].jsonRead : `${SCALARS[type.element].jsonRead}[]`;
 }
 
-/** DuckDB's JSON reader over Zeek JSON logs, each key read as its mapped type. */
-export function readJsonSql(files: string[], fileSchema: LogSchema, gzip: boolean): string {
+/**
+ * DuckDB's JSON reader over Zeek JSON logs, each key read as its mapped type;
+ * with `recordPath`, only the records of that `_path` (null: those without one).
+ */
+export function readJsonSql(files: string[], fileSchema: LogSchema, gzip: boolean, recordPath?: string | null): string {
   const columns = fileSchema.fields.map(f => `${literal(f.name)}: ${literal(jsonReadType(f.type))}`);
-  return `read_json([${files.map(literal).join(', ')}], format='newline_delimited', records=true,
+  if (recordPath !== undefined && !fileSchema.fields.some(f => f.name === '_path')) columns.push(`'_path': 'VARCHAR'`);
+  const read = `read_json([${files.map(literal).join(', ')}], format='newline_delimited', records=true,
     auto_detect=false, maximum_object_size=16777216, compression=${gzip ? "'gzip'" : "'uncompressed'"},
     columns={${columns.join(', ')}})`;
+  if (recordPath === undefined) return read;
+  return `(SELECT * FROM ${read} WHERE "_path" ${recordPath === null ? 'IS NULL' : `= ${literal(recordPath)}`})`;
 }
 
 function valueSql(type: ZeekType, column: string): string {

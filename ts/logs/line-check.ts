@@ -12,6 +12,7 @@ import { TsvHeader } from './tsv-header';
 import { LogSchema } from '../schema/log-schema';
 import { ZeekScalar, zeekTypeName } from '../schema/zeek-type';
 import { isText } from '../schema/mapping';
+import { shownValue } from './shown-value';
 
 export interface LineProblem {
   line: number;
@@ -31,6 +32,13 @@ export interface LineRange {
 
 const MAX_U64 = 18446744073709551615n;
 const number = /^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|inf|infinity)$/i;
+/** A time or interval is stored in µs in 64 bits (DuckDB's TIMESTAMPTZ, about year 294,000): seconds beyond are no time. */
+const MAX_SECONDS = 9.2e12;
+
+/** Whether a number of seconds fits a time or interval column (not nan, not inf). */
+function secondsOk(value: number): boolean {
+  return Math.abs(value) <= MAX_SECONDS;
+}
 
 function scalarTextOk(scalar: ZeekScalar, text: string): boolean {
   if (isText(scalar)) return true;
@@ -39,6 +47,7 @@ function scalarTextOk(scalar: ZeekScalar, text: string): boolean {
     case 'count': return /^\d+$/.test(text) && BigInt(text) <= MAX_U64;
     case 'int': return /^-?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
     case 'port': return /^\d+$/.test(text) && Number(text) <= 65535;
+    case 'time': case 'interval': return number.test(text) && secondsOk(Number(text));
     default: return number.test(text);
   }
 }
@@ -59,7 +68,7 @@ export function tsvLineCheck(header: TsvHeader, schema: LogSchema): LineCheck {
         ? scalarTextOk(type.name, value)
         : value === header.emptyField || value.split(header.setSeparator)
           .every(e => e === header.unsetField || scalarTextOk(type.element, e));
-      if (!ok) return { field: name, message: `'${value}' is not a ${zeekTypeName(type)}` };
+      if (!ok) return { field: name, message: `'${shownValue(value)}' is not a ${zeekTypeName(type)}` };
     }
     return undefined;
   };
@@ -70,14 +79,19 @@ function scalarJsonOk(scalar: ZeekScalar, value: unknown): boolean {
   if (isText(scalar)) return typeof value === 'string';
   switch (scalar) {
     case 'bool': return typeof value === 'boolean';
-    case 'count': case 'port': return Number.isInteger(value) && (value as number) >= 0;
-    case 'int': return Number.isInteger(value);
-    default: return typeof value === 'number';
+    case 'count': return Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 64;
+    case 'port': return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+    case 'int': return Number.isInteger(value) && (value as number) >= -(2 ** 63) && (value as number) < 2 ** 63;
+    case 'time': case 'interval': return typeof value === 'number' && secondsOk(value);
+    default: return typeof value === 'number' && Number.isFinite(value);
   }
 }
 
-/** Checks a JSON log line: valid JSON, an object, each known key of its type. */
-export function jsonLineCheck(schema: LogSchema): LineCheck {
+/**
+ * Checks a JSON log line: valid JSON, an object, each known key of its type.
+ * With `recordPath`, records of another `_path` are another log's, left alone.
+ */
+export function jsonLineCheck(schema: LogSchema, recordPath?: string | null): LineCheck {
   const types = new Map(schema.fields.map(f => [f.name, f.type]));
   return text => {
     if (text.trim() === '') return undefined;
@@ -85,18 +99,20 @@ export function jsonLineCheck(schema: LogSchema): LineCheck {
     try {
       record = JSON.parse(text);
     } catch (e) {
-      return { message: `malformed JSON (${(e as Error).message})` };
+      return { message: `malformed JSON (${shownValue((e as Error).message)})` };
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       return { message: 'not a JSON object' };
     }
+    if (recordPath !== undefined && ((record as Record<string, unknown>)._path ?? null) !== recordPath) return undefined;
     for (const [key, value] of Object.entries(record)) {
       const type = types.get(key);
       if (!type) continue;
       const ok = type.kind === 'scalar'
         ? scalarJsonOk(type.name, value)
         : value === null || (Array.isArray(value) && value.every(v => scalarJsonOk(type.element, v)));
-      if (!ok) return { field: key, message: `${JSON.stringify(value)} is not a ${zeekTypeName(type)}` };
+      const text = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+      if (!ok) return { field: key, message: `${shownValue(text)} is not a ${zeekTypeName(type)}` };
     }
     return undefined;
   };

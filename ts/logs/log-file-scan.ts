@@ -26,6 +26,8 @@ export interface ScannedLog {
   headerLines: HeaderLine[];
   /** Set when the file ends early (a truncated gzip): the data before it is still good. */
   truncated?: { message: string; compressedOffset: number; line: number };
+  /** Set when the last line is data without its newline: a file cut while being written or copied. */
+  cut?: { line: number; byte: number };
   /** The most tab-separated fields on a line of WIDE_LINE_BYTES or more (0 when none is that long). */
   wideFields: number;
 }
@@ -37,28 +39,38 @@ export interface ScannedLog {
  */
 export const WIDE_LINE_BYTES = 512;
 
-async function startsWithGzipMagic(file: string): Promise<boolean> {
+/** Where scanLogFile copies a file's data lines (complete lines only; header lines are left out). */
+export interface DataCopy {
+  write(parts: Buffer[]): void;
+  /** A header line of `bytes` bytes (its newline included) at `line` was left out. */
+  dropped(line: number, bytes: number): void;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+async function startsWithGzipMagic(file: string): Promise<{ gzip: boolean; size: number }> {
   const handle = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    return { gzip: bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b, size: (await handle.stat()).size };
   } finally {
     await handle.close();
   }
 }
 
 /** Opens a log file's decompressed content as a stream. */
-export async function openLogStream(file: string): Promise<{ stream: Readable; gzip: boolean; compressedOffset: () => number }> {
-  const gzip = await startsWithGzipMagic(file);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+export async function openLogStream(file: string, readBytes = 1 << 20): Promise<{ stream: Readable; gzip: boolean; compressedOffset: () => number }> {
+  const { gzip, size } = await startsWithGzipMagic(file);
+  // Reads no bigger than the file: a 1 MB buffer for each of thousands of small logs keeps the collector busy.
+  const raw = createReadStream(file, { highWaterMark: Math.max(1 << 12, Math.min(readBytes, size)) });
   if (!gzip) return { stream: raw, gzip, compressedOffset: () => raw.bytesRead };
   const gunzip = createGunzip();
   raw.on('error', e => gunzip.destroy(e));
   return { stream: raw.pipe(gunzip), gzip, compressedOffset: () => raw.bytesRead };
 }
 
-/** Reads a log file once: hash, format, line count and header lines. */
-export async function scanLogFile(file: string): Promise<ScannedLog> {
+/** Reads a log file once: hash, format, line count and header lines; copies its data lines to `copy` if given. */
+export async function scanLogFile(file: string, copy?: DataCopy): Promise<ScannedLog> {
   const { stream, gzip, compressedOffset } = await openLogStream(file);
   const hash = createHash('sha256');
   const headerLines: HeaderLine[] = [];
@@ -68,6 +80,8 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
   let format: 'tsv' | 'json' | undefined;
   let lineStart = true;
   let partialHeader: Buffer[] | undefined;
+  let partialData: Buffer[] = [];
+  let lineStartByte = 0;
   let truncated: ScannedLog['truncated'];
   let wideFields = 0;
   let lineFields = 1;
@@ -75,7 +89,9 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       hash.update(chunk);
+      const chunkStart = bytes;
       bytes += chunk.length;
+      const out: Buffer[] = [];
       if (format === undefined) {
         const first = chunk.find(b => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
         if (first !== undefined) format = first === 0x7b ? 'json' : 'tsv';
@@ -86,6 +102,7 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
         const nl = chunk.indexOf(0x0a, pos);
         const end = nl === -1 ? chunk.length : nl;
         if (partialHeader) partialHeader.push(chunk.subarray(pos, end));
+        else if (copy) partialData.push(chunk.subarray(pos, nl === -1 ? end : nl + 1));
         if (end - pos >= WIDE_LINE_BYTES || lineFields > 1) {
           for (let i = pos; i < end; i++) if (chunk[i] === 0x09) lineFields++;
         }
@@ -100,24 +117,32 @@ export async function scanLogFile(file: string): Promise<ScannedLog> {
         if (partialHeader) {
           headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
           partialHeader = undefined;
+          copy?.dropped(lines, chunkStart + nl + 1 - lineStartByte);
+        } else if (copy) {
+          out.push(...partialData);
+          partialData = [];
         }
         lineStart = true;
         pos = nl + 1;
+        lineStartByte = chunkStart + pos;
       }
+      if (out.length) copy!.write(out);
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (!gzip || !/unexpected end of file|incorrect|invalid/i.test(err.message)) throw e;
     truncated = { message: `gzip data ends early (${err.message})`, compressedOffset: compressedOffset(), line: lines + 1 };
   }
+  let cut: ScannedLog['cut'];
   if (!lineStart && !truncated) {
-    // A last line without a newline still counts.
+    // A last line without a newline still counts (a data line as cut: it is not copied).
     lines++;
     if (lineFields > wideFields) wideFields = lineFields;
     if (partialHeader) headerLines.push({ line: lines, text: Buffer.concat(partialHeader).toString('utf8') });
+    else cut = { line: lines, byte: lineStartByte };
   }
   if (wideFields === 1) wideFields = 0;
-  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, blankLines, headerLines, truncated, wideFields };
+  return { file, sha256: hash.digest('hex'), format: format ?? 'tsv', gzip, bytes, lines, blankLines, headerLines, truncated, cut, wideFields };
 }
 
 /** The start of a log file: enough to group it (format, compression, leading header lines). */
@@ -133,7 +158,7 @@ const PEEK_BYTES = 1 << 16;
 
 /** Reads (and if need be decompresses) only the first 64 KB of a log file. */
 export async function peekLogFile(file: string): Promise<LogFilePeek> {
-  const { stream, gzip } = await openLogStream(file);
+  const { stream, gzip } = await openLogStream(file, PEEK_BYTES);
   const chunks: Buffer[] = [];
   let bytes = 0;
   try {
