@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../duckdb/database';
@@ -14,9 +15,12 @@ import { CaptureInfo, CaptureProblem } from '../pcap/types';
 import { CaptureFeed } from '../zeek/capture-feed';
 import { findZeek } from '../zeek/find-zeek';
 import { pluginBuilt, pluginDir, startZeek } from '../zeek/zeek-process';
+import { analyzeOnCluster } from './analyze-cluster';
 
-interface AnalyzeOptions {
+export interface AnalyzeOptions {
   db: string;
+  /** Zeek cluster workers; 1: one Zeek, as before clusters. */
+  workers?: number;
   script?: string[];
   ignoreChecksums?: boolean;
   quiet?: boolean;
@@ -24,13 +28,19 @@ interface AnalyzeOptions {
 }
 
 /** A new capture, its header and its first packet's time. */
-interface Start extends NewCapture { info: CaptureInfo; firstMicros: number }
+export interface Start extends NewCapture { info: CaptureInfo; firstMicros: number }
 
 /** A capture's header and first packet's time (a look at its start only). */
 async function startOf(capture: NewCapture): Promise<Start> {
   let firstMicros = Infinity;
   const info = await readCapture(capture.file, r => { firstMicros = r.micros; }, { maxRecords: 1 });
   return { ...capture, info, firstMicros };
+}
+
+/** Captures of one link type, merged by packet time into the streams of a cluster's workers. */
+function oneLinkType(starts: Start[]): boolean {
+  const linkType = starts[0].info.linkTypes[0];
+  return starts.every(s => s.info.linkTypes.every(t => t === linkType));
 }
 
 /** Pcaps of one link type, byte order and time unit read as one stream: sessions that cross files stay whole. */
@@ -81,19 +91,35 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
     let runs = 0;
     const nextLogs = () => join(work, `logs-${runs++}.duckdb`);
     const succeeded: { logs: string; fingerprints: string[]; captureIds: number[] }[] = [];
+    const workers = options.workers ?? availableParallelism();
+    const clustered = workers > 1 && starts.length > 0 && oneLinkType(starts);
+    const format = clustered
+      ? `analyzing [{bar}] {percentage}% {value}/{total} MiB, {speed} MiB/s, slowest of ${workers} workers {backlog} MiB behind`
+      : 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}';
     const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
-      ? new SingleBar({ format: 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
+      ? new SingleBar({ format, stream: process.stderr, hideCursor: true })
       : undefined;
     let summary: IndexSummary | undefined;
+    const began = Date.now();
+    let backlog = () => 0;
     const progress = (read: number, total: number, file: string) => {
       if (!bar) return;
-      if (!bar.isActive) bar.start(Math.ceil(total / 1048576), 0, { file });
-      bar.update(Math.floor(read / 1048576), { file });
+      const speed = (read / 1048576 / Math.max(0.001, (Date.now() - began) / 1000)).toFixed(1);
+      const more = { file, speed, backlog: (backlog() / 1048576).toFixed(1) };
+      if (!bar.isActive) bar.start(Math.ceil(total / 1048576), 0, more);
+      bar.update(Math.floor(read / 1048576), more);
     };
 
     // Already sorted out above: only the new captures, in the order Zeek reads them.
     const indexStarts = (o: IndexOptions) => indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, o);
-    if (starts.length && oneStream(starts)) {
+    if (clustered) {
+      const logs = nextLogs();
+      const run = await analyzeOnCluster(zeek, db, starts, { work, workers, logs, options, progress, backlog: f => { backlog = f; } });
+      summary = run.summary;
+      if (run.error) errors.push(run.error);
+      else succeeded.push({ logs, fingerprints: starts.map(s => s.fingerprint), captureIds: [] });
+      if (run.interrupted) process.exitCode = 130;
+    } else if (starts.length && oneStream(starts)) {
       const logs = nextLogs();
       const run = startZeek(zeek, { capture: '-', db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
       const feed = new CaptureFeed(run.stdin);
@@ -132,7 +158,7 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
         `indexed ${summary?.captures ?? 0} (${summary?.packets ?? 0} packets, ${summary?.flows ?? 0} flows); ` +
         `${sorted.known.length - reanalyze.length} already analyzed\n`);
     }
-    if (missing.length || errors.length || problems.some(p => p.severity === 'error')) process.exitCode = 1;
+    if (!process.exitCode && (missing.length || errors.length || problems.some(p => p.severity === 'error'))) process.exitCode = 1;
 
     async function runOne(file: string, which: { fingerprints: string[]; captureIds: number[] }): Promise<void> {
       const logs = nextLogs();
