@@ -92,7 +92,9 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
     const interrupted = !!(e as { interrupted?: boolean }).interrupted;
     // Nothing of a failed run stays: not its logs, nor the index rows of its captures (the next run reads them again).
     await forgetCaptures(db, starts.map(st => st.fingerprint));
-    return { summary: { ...summary, captures: 0, packets: 0, flows: 0 }, error: `${interrupted ? '' : 'the Zeek cluster failed: '}${error}; nothing of this run was kept`, interrupted };
+    // The captures the stop cut short are no problems of their own.
+    const problems = summary.problems.filter(p => p.message !== error && !p.message.startsWith('not read: '));
+    return { summary: { ...summary, captures: 0, packets: 0, flows: 0, problems }, error: `${interrupted ? '' : 'the Zeek cluster failed: '}${error}; nothing of this run was kept`, interrupted };
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -37,10 +37,25 @@ async function startOf(capture: NewCapture): Promise<Start> {
   return { ...capture, info, firstMicros };
 }
 
-/** Captures of one link type, merged by packet time into the streams of a cluster's workers. */
-function oneLinkType(starts: Start[]): boolean {
-  const linkType = starts[0].info.linkTypes[0];
-  return starts.every(s => s.info.linkTypes.every(t => t === linkType));
+/** Captures by link type (in time order within each), and the pcapngs of several link types. */
+function byLinkType(starts: Start[]): { groups: Start[][]; mixed: Start[] } {
+  const groups = new Map<number, Start[]>();
+  const mixed: Start[] = [];
+  for (const s of starts) {
+    const [linkType] = s.info.linkTypes;
+    if (!s.info.linkTypes.every(t => t === linkType)) mixed.push(s);
+    else if (groups.has(linkType)) groups.get(linkType)!.push(s);
+    else groups.set(linkType, [s]);
+  }
+  return { groups: [...groups.values()], mixed };
+}
+
+function addSummary(to: IndexSummary, more: IndexSummary): void {
+  to.captures += more.captures;
+  to.packets += more.packets;
+  to.flows += more.flows;
+  to.bytes += more.bytes;
+  to.problems.push(...more.problems);
 }
 
 /** Pcaps of one link type, byte order and time unit read as one stream: sessions that cross files stay whole. */
@@ -92,7 +107,7 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
     const nextLogs = () => join(work, `logs-${runs++}.duckdb`);
     const succeeded: { logs: string; fingerprints: string[]; captureIds: number[] }[] = [];
     const workers = options.workers ?? availableParallelism();
-    const clustered = workers > 1 && starts.length > 0 && oneLinkType(starts);
+    const clustered = workers > 1 && starts.length > 0;
     const format = clustered
       ? `analyzing [{bar}] {percentage}% {value}/{total} MiB, {speed} MiB/s, slowest of ${workers} workers {backlog} MiB behind`
       : 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}';
@@ -113,12 +128,24 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
     // Already sorted out above: only the new captures, in the order Zeek reads them.
     const indexStarts = (o: IndexOptions) => indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, o);
     if (clustered) {
-      const logs = nextLogs();
-      const run = await analyzeOnCluster(zeek, db, starts, { work, workers, logs, options, progress, backlog: f => { backlog = f; } });
-      summary = run.summary;
-      if (run.error) errors.push(run.error);
-      else succeeded.push({ logs, fingerprints: starts.map(s => s.fingerprint), captureIds: [] });
-      if (run.interrupted) process.exitCode = 130;
+      // A pcap stream has one link type: a cluster run per link type, and a pcapng of several is read by one Zeek.
+      const { groups, mixed } = byLinkType(starts);
+      summary = { captures: 0, skipped: 0, packets: 0, flows: 0, bytes: 0, problems: [] };
+      for (const group of groups) {
+        const logs = nextLogs();
+        const run = await analyzeOnCluster(zeek, db, group, { work, workers, logs, options, progress, backlog: f => { backlog = f; } });
+        addSummary(summary, run.summary);
+        if (run.error) errors.push(run.error);
+        else succeeded.push({ logs, fingerprints: group.map(s => s.fingerprint), captureIds: [] });
+        if (run.interrupted) {
+          process.exitCode = 130;
+          break;
+        }
+      }
+      if (mixed.length && !process.exitCode) {
+        for (const { file, fingerprint } of mixed) await runOne(file, { fingerprints: [fingerprint], captureIds: [] });
+        addSummary(summary, await indexNewCaptures(db, { fresh: mixed, known: [], problems: [] }, { onProgress: progress }));
+      }
     } else if (starts.length && oneStream(starts)) {
       const logs = nextLogs();
       const run = startZeek(zeek, { capture: '-', db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
@@ -143,7 +170,9 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
 
     const added: Record<string, number> = {};
     for (const run of succeeded) {
-      for (const [log, n] of Object.entries(await mergeLogs(db, run.logs))) added[log] = (added[log] ?? 0) + n;
+      // A Zeek that logged nothing (a capture without packets) made no database.
+      const logged = existsSync(run.logs) ? await mergeLogs(db, run.logs) : {};
+      for (const [log, n] of Object.entries(logged)) added[log] = (added[log] ?? 0) + n;
       const which = [...run.fingerprints.map(f => `fingerprint = ${literal(f)}`), ...run.captureIds.map(id => `capture_id = ${id}`)];
       await db.run(`UPDATE ${PCAP}.captures SET analyzed_by = ${literal(`Zeek ${zeek.version}`)} WHERE ${which.join(' OR ')}`);
     }
