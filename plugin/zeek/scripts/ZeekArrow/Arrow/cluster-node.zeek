@@ -34,6 +34,12 @@ event zeek_init() &priority=5
 	                           $config=table(["use_json"] = "T")]);
 	}
 
+# The tables are those one Zeek writes: no cluster.log (the nodes' comings and goings).
+event zeek_init() &priority=-5
+	{
+	Log::disable_stream(Cluster::LOG);
+	}
+
 @if ( Cluster::local_node_type() == Cluster::WORKER )
 
 # A worker exits only once its last log writes are sent (other nodes may end after the logger).
@@ -87,6 +93,13 @@ event zeek_done() &priority=-1000000
 
 # Manager, logger and proxy have no packet source: they run until zeek-arrow ends them.
 redef exit_only_after_terminate = T;
+
+# zeek-arrow ends them with SIGTERM once the workers are done: that is no news for reporter.log.
+hook Reporter::log_policy(rec: Reporter::Info, id: Log::ID, filter: Log::Filter)
+	{
+	if ( rec$level == Reporter::INFO && rec$message == "received termination signal" )
+		break;
+	}
 
 @endif
 
