@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
 import { addressShard } from '../ts/pcap/address-shard';
 import { MergedPacket, PacketArena, mergeByTime } from '../ts/pcap/capture-merge';
+import { ensurePcapTables } from '../ts/pcap/index-tables';
 import { fingerprint, indexNewCaptures } from '../ts/pcap/indexer';
 import { scanCapture } from '../ts/pcap/scan-capture';
 import { findZeek } from '../ts/zeek/find-zeek';
@@ -84,6 +85,7 @@ function measured(command: string, args: string[], cwd: string): Promise<Run> {
 async function readerAlone(capture: string, dir: string, workers: number): Promise<{ seconds: number; cpu: number }> {
   rmSync(join(dir, 'reader.duckdb'), { force: true });
   const db = await Database.open(join(dir, 'reader.duckdb'));
+  await ensurePcapTables(db);
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   try {
@@ -137,6 +139,8 @@ async function main(): Promise<void> {
   const two: Run[] = [];
   const reader: { seconds: number; cpu: number }[] = [];
   for (let i = 0; i < Number(options.runs); i++) {
+    reader.push(await readerAlone(capture, options.dir, 2));
+    console.log(`run ${i + 1}: reader alone ${reader[i].seconds.toFixed(1)} s`);
     const work = join(options.dir, 'run');
     for (const [list, args] of [
       [plain, [zeek.zeek, '-r', capture, 'policy/protocols/conn/community-id-logging']],
@@ -147,8 +151,8 @@ async function main(): Promise<void> {
       mkdirSync(work);
       const [command, ...rest] = list === plain ? [args[0], '-C', ...args.slice(1)] : args;
       list.push(await measured(command, rest, work));
+      console.log(`run ${i + 1}: ${args.slice(0, 8).join(' ')}: ${list[list.length - 1].seconds.toFixed(1)} s`);
     }
-    reader.push(await readerAlone(capture, options.dir, 2));
   }
   rmSync(join(options.dir, 'run'), { recursive: true, force: true });
 

@@ -39,11 +39,6 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
   const interrupt = (signal: NodeJS.Signals) => stop.abort(Object.assign(new Error(`interrupted by ${signal}`), { interrupted: true }));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  const cluster = await ZeekCluster.start(zeek, {
-    work: s.work, workers: s.workers, db: s.logs, scripts: s.options.script, ignoreChecksums: s.options.ignoreChecksums,
-  });
-  const feed = new ShardFeed(cluster.workerInputs, starts[0].info.linkTypes[0]);
-  s.backlog(() => feed.backlog);
 
   // Each capture is scanned (decoded and indexed) when the merge opens it; the indexer waits for it in its own order.
   const scans = new Map<string, { onProgress?: (bytes: number) => void; resolve: (p: Promise<ScannedCapture>) => void; reject: (e: Error) => void; settled: boolean }>();
@@ -76,9 +71,16 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
     return scanned.get(capture.file)!;
   };
 
-  const indexing = indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, { scan, onProgress: s.progress });
-  indexing.catch(() => undefined);
+  let cluster: ZeekCluster | undefined;
+  let indexing: Promise<IndexSummary> | undefined;
   try {
+    cluster = await ZeekCluster.start(zeek, {
+      work: s.work, workers: s.workers, db: s.logs, scripts: s.options.script, ignoreChecksums: s.options.ignoreChecksums,
+    });
+    const feed = new ShardFeed(cluster.workerInputs, starts[0].info.linkTypes[0]);
+    s.backlog(() => feed.backlog);
+    indexing = indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, { scan, onProgress: s.progress });
+    indexing.catch(() => undefined);
     await Promise.race([mergeByTime(sources, feed, stop.signal), cluster.failed, aborted(stop.signal)]);
     await feed.end();
     await Promise.race([cluster.finish(), aborted(stop.signal)]);
@@ -87,8 +89,9 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
     const error = (e as Error).message;
     if (!stop.signal.aborted) stop.abort(e);
     for (const entry of scans.values()) if (!entry.settled) entry.reject(new Error(`not read: ${error}`));
-    await cluster.stop();
-    const summary = await indexing.catch(() => ({ captures: 0, skipped: 0, packets: 0, flows: 0, bytes: 0, problems: [] }));
+    await cluster?.stop();
+    const none: IndexSummary = { captures: 0, skipped: 0, packets: 0, flows: 0, bytes: 0, problems: [] };
+    const summary = indexing ? await indexing.catch(() => none) : none;
     const interrupted = !!(e as { interrupted?: boolean }).interrupted;
     // Nothing of a failed run stays: not its logs, nor the index rows of its captures (the next run reads them again).
     await forgetCaptures(db, starts.map(st => st.fingerprint));
