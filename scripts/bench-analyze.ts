@@ -68,7 +68,8 @@ function measured(command: string, args: string[], cwd: string): Promise<Run> {
     for (const pid of [child.pid!, ...childrenOf(child.pid!)]) {
       const u = use(pid);
       if (!u) continue;
-      const name = pid === child.pid ? 'zeek-arrow' : u.name;
+      // The command itself: zeek-arrow (node), or the plain Zeek; its children are the cluster's nodes.
+      const name = pid !== child.pid ? u.name : command === 'node' ? 'zeek-arrow' : 'zeek';
       const seen = nodes.get(name);
       nodes.set(name, { cpu: Math.max(seen?.cpu ?? 0, u.cpu), kib: Math.max(seen?.kib ?? 0, u.kib) });
     }
