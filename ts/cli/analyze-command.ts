@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../duckdb/database';
@@ -14,9 +15,12 @@ import { CaptureInfo, CaptureProblem } from '../pcap/types';
 import { CaptureFeed } from '../zeek/capture-feed';
 import { findZeek } from '../zeek/find-zeek';
 import { pluginBuilt, pluginDir, startZeek } from '../zeek/zeek-process';
+import { analyzeOnCluster } from './analyze-cluster';
 
-interface AnalyzeOptions {
+export interface AnalyzeOptions {
   db: string;
+  /** Zeek cluster workers; 1: one Zeek, as before clusters. */
+  workers?: number;
   script?: string[];
   ignoreChecksums?: boolean;
   quiet?: boolean;
@@ -24,13 +28,34 @@ interface AnalyzeOptions {
 }
 
 /** A new capture, its header and its first packet's time. */
-interface Start extends NewCapture { info: CaptureInfo; firstMicros: number }
+export interface Start extends NewCapture { info: CaptureInfo; firstMicros: number }
 
 /** A capture's header and first packet's time (a look at its start only). */
 async function startOf(capture: NewCapture): Promise<Start> {
   let firstMicros = Infinity;
   const info = await readCapture(capture.file, r => { firstMicros = r.micros; }, { maxRecords: 1 });
   return { ...capture, info, firstMicros };
+}
+
+/** Captures by link type (in time order within each), and the pcapngs of several link types. */
+function byLinkType(starts: Start[]): { groups: Start[][]; mixed: Start[] } {
+  const groups = new Map<number, Start[]>();
+  const mixed: Start[] = [];
+  for (const s of starts) {
+    const [linkType] = s.info.linkTypes;
+    if (!s.info.linkTypes.every(t => t === linkType)) mixed.push(s);
+    else if (groups.has(linkType)) groups.get(linkType)!.push(s);
+    else groups.set(linkType, [s]);
+  }
+  return { groups: [...groups.values()], mixed };
+}
+
+function addSummary(to: IndexSummary, more: IndexSummary): void {
+  to.captures += more.captures;
+  to.packets += more.packets;
+  to.flows += more.flows;
+  to.bytes += more.bytes;
+  to.problems.push(...more.problems);
 }
 
 /** Pcaps of one link type, byte order and time unit read as one stream: sessions that cross files stay whole. */
@@ -81,19 +106,47 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
     let runs = 0;
     const nextLogs = () => join(work, `logs-${runs++}.duckdb`);
     const succeeded: { logs: string; fingerprints: string[]; captureIds: number[] }[] = [];
+    const workers = options.workers ?? availableParallelism();
+    const clustered = workers > 1 && starts.length > 0;
+    const format = clustered
+      ? `analyzing [{bar}] {percentage}% {value}/{total} MiB, {speed} MiB/s, slowest of ${workers} workers {backlog} MiB behind`
+      : 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}';
     const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
-      ? new SingleBar({ format: 'analyzing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
+      ? new SingleBar({ format, stream: process.stderr, hideCursor: true })
       : undefined;
     let summary: IndexSummary | undefined;
+    const began = Date.now();
+    let backlog = () => 0;
     const progress = (read: number, total: number, file: string) => {
       if (!bar) return;
-      if (!bar.isActive) bar.start(Math.ceil(total / 1048576), 0, { file });
-      bar.update(Math.floor(read / 1048576), { file });
+      const speed = (read / 1048576 / Math.max(0.001, (Date.now() - began) / 1000)).toFixed(1);
+      const more = { file, speed, backlog: (backlog() / 1048576).toFixed(1) };
+      if (!bar.isActive) bar.start(Math.ceil(total / 1048576), 0, more);
+      bar.update(Math.floor(read / 1048576), more);
     };
 
     // Already sorted out above: only the new captures, in the order Zeek reads them.
     const indexStarts = (o: IndexOptions) => indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, o);
-    if (starts.length && oneStream(starts)) {
+    if (clustered) {
+      // A pcap stream has one link type: a cluster run per link type, and a pcapng of several is read by one Zeek.
+      const { groups, mixed } = byLinkType(starts);
+      summary = { captures: 0, skipped: 0, packets: 0, flows: 0, bytes: 0, problems: [] };
+      for (const group of groups) {
+        const logs = nextLogs();
+        const run = await analyzeOnCluster(zeek, db, group, { work, workers, logs, options, progress, backlog: f => { backlog = f; } });
+        addSummary(summary, run.summary);
+        if (run.error) errors.push(run.error);
+        else succeeded.push({ logs, fingerprints: group.map(s => s.fingerprint), captureIds: [] });
+        if (run.interrupted) {
+          process.exitCode = 130;
+          break;
+        }
+      }
+      if (mixed.length && !process.exitCode) {
+        for (const { file, fingerprint } of mixed) await runOne(file, { fingerprints: [fingerprint], captureIds: [] });
+        addSummary(summary, await indexNewCaptures(db, { fresh: mixed, known: [], problems: [] }, { onProgress: progress }));
+      }
+    } else if (starts.length && oneStream(starts)) {
       const logs = nextLogs();
       const run = startZeek(zeek, { capture: '-', db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
       const feed = new CaptureFeed(run.stdin);
@@ -117,7 +170,9 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
 
     const added: Record<string, number> = {};
     for (const run of succeeded) {
-      for (const [log, n] of Object.entries(await mergeLogs(db, run.logs))) added[log] = (added[log] ?? 0) + n;
+      // A Zeek that logged nothing (a capture without packets) made no database.
+      const logged = existsSync(run.logs) ? await mergeLogs(db, run.logs) : {};
+      for (const [log, n] of Object.entries(logged)) added[log] = (added[log] ?? 0) + n;
       const which = [...run.fingerprints.map(f => `fingerprint = ${literal(f)}`), ...run.captureIds.map(id => `capture_id = ${id}`)];
       await db.run(`UPDATE ${PCAP}.captures SET analyzed_by = ${literal(`Zeek ${zeek.version}`)} WHERE ${which.join(' OR ')}`);
     }
@@ -132,7 +187,7 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
         `indexed ${summary?.captures ?? 0} (${summary?.packets ?? 0} packets, ${summary?.flows ?? 0} flows); ` +
         `${sorted.known.length - reanalyze.length} already analyzed\n`);
     }
-    if (unreadable.length || errors.length || problems.some(p => p.severity === 'error')) process.exitCode = 1;
+    if (!process.exitCode && (unreadable.length || errors.length || problems.some(p => p.severity === 'error'))) process.exitCode = 1;
 
     async function runOne(file: string, which: { fingerprints: string[]; captureIds: number[] }): Promise<void> {
       const logs = nextLogs();

@@ -37,6 +37,8 @@ export function program(): Command {
     .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
     .option('--script <script...>', 'more Zeek scripts to load (paths or script names)')
     .option('-C, --ignore-checksums', "Zeek's -C: for captures taken with checksum offload")
+    .option('--workers <n>', 'Zeek cluster workers, each fed the packets of its share of address pairs ' +
+      '(default: one per core; 1: a single Zeek)', positiveInteger)
     .option('--quiet', 'print only problems')
     .option('--progress', 'show a progress bar (the default on a terminal)')
     .option('--no-progress', 'no progress bar')

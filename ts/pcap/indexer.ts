@@ -32,6 +32,8 @@ export interface IndexOptions {
   onData?: (file: string, chunk: Uint8Array) => void | Promise<void>;
   /** Captures scanned at once, on worker threads (default: one per core); with onData, one, in this thread. */
   jobs?: number;
+  /** Scans the captures instead, all at once in the caller's order of its own (analyze's merge by packet time). */
+  scan?: (capture: NewCapture, onProgress: (bytesRead: number) => void) => Promise<ScannedCapture>;
   /** Scan threads the caller started early (it closes them); else they are started here, `jobs` of them. */
   workers?: ScanWorkers;
 }
@@ -130,21 +132,23 @@ export async function indexNewCaptures(db: Database, sorted: SortedCaptures, opt
   };
   // Bytes passed on (into Zeek) must go in order: then captures are read one after another, here.
   const jobs = options.onData ? 1 : options.workers?.size ?? Math.max(1, Math.min(todo.length, options.jobs ?? availableParallelism()));
-  const workers = options.onData || !todo.length ? undefined : options.workers ?? new ScanWorkers(jobs);
+  const workers = options.onData || options.scan || !todo.length ? undefined : options.workers ?? new ScanWorkers(jobs);
   // No thread started when every capture is known (a second run over the same files).
   const hasher = todo.length ? new ContentHasher(Math.ceil(jobs / 2)) : undefined;
-  const start = ({ file, size }: NewCapture) => {
+  const start = (capture: NewCapture) => {
+    const { file, size } = capture;
     const hashing = hasher!.hashFile(file);
     hashing.catch(() => undefined); // a failure is reported when stored, after the scan
     const onProgress = (bytes: number) => progress(file, bytes, size);
-    const scanning = workers ? workers.scan(file, onProgress)
+    const scanning = options.scan ? options.scan(capture, onProgress)
+      : workers ? workers.scan(file, onProgress)
       : scanCapture(file, { onProgress, onData: options.onData && (chunk => options.onData!(file, chunk)) });
     scanning.catch(() => undefined);
     return { hashing, scanning };
   };
   try {
     // Scans run ahead on the workers; results are stored in the order given (capture ids follow it), a few waiting at most.
-    const ahead = options.onData ? 1 : 2 * jobs;
+    const ahead = options.scan ? todo.length : options.onData ? 1 : 2 * jobs;
     const started: ReturnType<typeof start>[] = [];
     for (let i = 0; i < todo.length; i++) {
       while (started.length < Math.min(todo.length, i + ahead)) started.push(start(todo[started.length]));

@@ -4,13 +4,15 @@
 import { readCapture } from './capture-reader';
 import { decodePacket } from './decode';
 import { FlowColumns, FlowSegments } from './flow-segments';
-import { CaptureInfo, CaptureProblem, DecodedPacket } from './types';
+import { CaptureInfo, CaptureProblem, CaptureRecord, DecodedPacket } from './types';
 
 export interface ScanOptions {
   /** Bytes of the file consumed so far (at most every few MiB). */
   onProgress?: (bytesRead: number) => void;
   /** Every byte as it is read, in order (decompressed); reading waits for it. */
   onData?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Every packet once decoded, in file order (both objects are reused: copy what you keep). */
+  onPacket?: (record: CaptureRecord, packet: DecodedPacket) => void;
 }
 
 /** What a capture holds, ready for the index tables. */
@@ -42,6 +44,7 @@ export async function scanCapture(file: string, options: ScanOptions = {}): Prom
       else decodeProblems.set(decoded.problem, { offset: record.offset, count: 1 });
     }
     segments.add(record, decoded.layers, decoded.count);
+    options.onPacket?.(record, decoded);
   }, { onProblem: p => problems.push(p), onProgress: options.onProgress, onData: options.onData });
   // Packets the snaplen cut: indexed, but what extraction gives back is cut too.
   if (cutShort.count) {

@@ -1,5 +1,5 @@
 // Runs Zeek with zeek-arrow's plugin and the Arrow writer as the default.
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,7 +16,7 @@ export function pluginBuilt(): boolean {
 }
 
 /** A string option's value on Zeek's command line: Zeek quotes it itself, and cannot take a quote or backslash in it. */
-function commandLineString(name: string, text: string): string {
+export function commandLineString(name: string, text: string): string {
   if (/["\\\n]/.test(text)) throw new Error(`${name} cannot be ${JSON.stringify(text)} on Zeek's command line (no quotes or backslashes)`);
   return `${name}=${text}`;
 }
@@ -41,9 +41,9 @@ export interface ZeekRun {
   done: Promise<{ status: number | null; signal: string | null; stderr: string }>;
 }
 
-/** Starts Zeek over a capture with Community ID logging and every log into DuckDB through the Arrow writer. */
-export function startZeek(zeek: Zeek, options: ZeekRunOptions): ZeekRun {
-  const args = [
+/** Zeek's arguments for a run with Community ID logging and every log into DuckDB through the Arrow writer. */
+export function zeekArguments(options: Omit<ZeekRunOptions, 'cwd'>): string[] {
+  return [
     ...(options.ignoreChecksums ? ['-C'] : []),
     '-r', options.capture,
     'policy/protocols/conn/community-id-logging',
@@ -51,16 +51,30 @@ export function startZeek(zeek: Zeek, options: ZeekRunOptions): ZeekRun {
     'Log::default_writer=Log::WRITER_ARROW',
     commandLineString('LogArrow::db_path', options.db),
   ];
+}
+
+/** Starts Zeek over a capture with Community ID logging and every log into DuckDB through the Arrow writer. */
+export function startZeek(zeek: Zeek, options: ZeekRunOptions): ZeekRun {
+  return spawnZeek(zeek, zeekArguments(options), { cwd: options.cwd, stdin: options.capture === '-' });
+}
+
+export interface ZeekProcess extends ZeekRun {
+  child: ChildProcess;
+}
+
+/** Runs Zeek with zeek-arrow's plugin; its stderr is kept for the error message. */
+export function spawnZeek(zeek: Zeek, args: string[], options: { cwd: string; stdin: boolean; env?: NodeJS.ProcessEnv }): ZeekProcess {
   const child = spawn(zeek.zeek, args, {
     cwd: options.cwd,
-    env: { ...process.env, ZEEK_PLUGIN_PATH: [pluginDir(), process.env.ZEEK_PLUGIN_PATH].filter(Boolean).join(':') },
-    stdio: [options.capture === '-' ? 'pipe' : 'ignore', 'inherit', 'pipe'],
+    env: { ...process.env, ...options.env, ZEEK_PLUGIN_PATH: [pluginDir(), process.env.ZEEK_PLUGIN_PATH].filter(Boolean).join(':') },
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'inherit', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+  // The tail is enough for an error message; a chatty Zeek must not grow it without end.
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr = (stderr + text).slice(-65536); });
   const done = new Promise<{ status: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (status, signal) => resolve({ status, signal, stderr }));
   });
-  return { stdin: child.stdin ?? new Writable({ write: (_c, _e, cb) => cb() }), done };
+  return { child, stdin: child.stdin ?? new Writable({ write: (_c, _e, cb) => cb() }), done };
 }
