@@ -93,7 +93,9 @@ export class ZeekCluster {
       });
       cluster.nodes.set(name, node);
       node.done.then(run => {
-        if (!cluster.ending.has(name) || run.status !== 0) cluster.fail(new Error(`Zeek cluster node ${name} ${run.status === 0 ? 'exited early' : 'died'} (${exitText(run)})`));
+        // A worker whose stream zeek-arrow has ended may end at once (one with little or nothing to read), before finish().
+        const expected = cluster.ending.has(name) || (worker && node.stdin.writableEnded);
+        if (!expected || run.status !== 0) cluster.fail(new Error(`Zeek cluster node ${name} ${run.status === 0 ? 'exited early' : 'died'} (${exitText(run)})`));
       }, e => cluster.fail(new Error(`Zeek cluster node ${name} could not start: ${(e as Error).message}`)));
     }
     return cluster;
