@@ -77,6 +77,23 @@ describeWithZeek('zeek-arrow analyze: Zeek and the packet index into one databas
     }
   });
 
+  it('a gzipped capture read by a Zeek of its own (other link types beside it): Zeek gets it decompressed', async () => {
+    const dir = tempDir();
+    const traces = ['tls__tls-fragmented-handshake.pcap.gz', 'tls__irc-starttls.pcap'];
+    for (const t of traces) copyFileSync(corpusPath('pcaps', t), join(dir, t));
+    const run = analyze(dir, 'analyzed.duckdb', '-C', '--workers', '1', ...traces);
+    assert.equal(run.stderr, '');
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /^analyzed 2 captures with Zeek /);
+    const db = await Database.open(join(dir, 'check.duckdb'));
+    try {
+      assert.deepEqual(await connDifference(db, traces), [0, 0]);
+      assert.equal(await miscounted(db), 0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a capture indexed before (zeek-arrow index) is analyzed, not indexed again', async () => {
     const dir = tempDir();
     copyFileSync(corpusPath('pcaps', 'wikipedia.trace'), join(dir, 'wikipedia.trace'));

@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -6,7 +8,7 @@ import { Database } from '../duckdb/database';
 import { mergeLogs } from '../duckdb/merge-logs';
 import { literal } from '../duckdb/sql-text';
 import { listCaptureFiles } from '../pcap/capture-files';
-import { readCapture } from '../pcap/capture-reader';
+import { isGzipCapture, readCapture } from '../pcap/capture-reader';
 import { ensureConnPacketsView } from '../pcap/conn-packets';
 import { PCAP } from '../pcap/index-tables';
 import { IndexOptions, IndexSummary, NewCapture, indexNewCaptures, sortOutCaptures } from '../pcap/indexer';
@@ -191,7 +193,12 @@ export async function analyzeCommand(paths: string[], options: AnalyzeOptions): 
 
     async function runOne(file: string, which: { fingerprints: string[]; captureIds: number[] }): Promise<void> {
       const logs = nextLogs();
-      const result = await startZeek(zeek!, { capture: resolve(file), db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums }).done;
+      // Zeek cannot read gzip: a gzipped capture reaches it decompressed on its stdin.
+      const gzip = await isGzipCapture(file);
+      const run = startZeek(zeek!, { capture: gzip ? '-' : resolve(file), db: logs, cwd: work, scripts: options.script, ignoreChecksums: options.ignoreChecksums });
+      // A gzip stream that ends early is the index's problem to report; Zeek reads what came before it.
+      if (gzip) pipeline(createReadStream(file), createGunzip(), run.stdin).catch(() => undefined);
+      const result = await run.done;
       if (result.status === 0) succeeded.push({ logs, ...which });
       else errors.push(zeekFailure(file, result));
     }

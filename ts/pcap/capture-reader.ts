@@ -180,6 +180,23 @@ interface Interface {
  * kept; the promise rejects only when the file cannot be opened (a system error) or is not a capture at all
  * (a CaptureFormatError).
  */
+/** Whether an open file starts with gzip's magic bytes. */
+async function startsWithGzip(handle: FileHandle): Promise<boolean> {
+  const magic = new Uint8Array(2);
+  const { bytesRead } = await handle.read(magic, 0, 2, 0);
+  return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+}
+
+/** Whether a capture file is gzip-compressed (by its content, not its name). */
+export async function isGzipCapture(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    return await startsWithGzip(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function readCapture(
   file: string,
   onRecord: (record: CaptureRecord) => void,
@@ -189,9 +206,7 @@ export async function readCapture(
   let source: Source;
   let gzip: boolean;
   try {
-    const magic = new Uint8Array(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    gzip = await startsWithGzip(handle);
     // A look at the first records needs no 20 MiB of buffers (analyze looks at thousands of captures).
     source = gzip ? gzipSource(file) : fileSource(handle, options.maxRecords !== undefined ? FIRST_LOOK : READ_AHEAD);
   } catch (e) {
