@@ -30,8 +30,6 @@ export const CLUSTER_DIFFERS: Record<string, string> = {
 
 /** Corpus captures left out of the comparison, and why. */
 const CAPTURES_DIFFER: Record<string, string> = {
-  'tls__tls-fragmented-handshake.pcap.gz': 'one Zeek reads the file itself and cannot read gzip; the cluster is fed by zeek-arrow\'s reader',
-  'trunc__mpls-6in6-broken.pcap.gz': 'the same',
   'tunnels__Teredo.pcap': 'a Teredo relay answers from another IPv4 address: the outer address pairs of an ICMPv6 echo and its ' +
     'reply differ, so they reach different workers and make two conns (the cost of hashing the outermost pair)',
   'ipv6-http-atomic-frag.trace': 'its two seconds lie inside the years of smtp.trace and ssh__ssh.trace: merged by time, its ' +
