@@ -1,3 +1,4 @@
+import { systemReason } from '../system-error';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,7 @@ export async function listLogFiles(inputs: string[], problems: IngestProblem[]):
     try {
       info = await stat(path);
     } catch (e) {
-      problems.push({ file: path, message: `cannot read: ${systemMessage(e)}`, severity: 'error' });
+      problems.push({ file: path, message: `cannot read: ${systemReason(e)}`, severity: 'error' });
       return;
     }
     if (info.isDirectory()) {
@@ -65,7 +66,7 @@ export async function listLogFiles(inputs: string[], problems: IngestProblem[]):
       try {
         entries = (await readdir(path)).sort();
       } catch (e) {
-        problems.push({ file: path, message: `cannot list: ${systemMessage(e)}`, severity: 'error' });
+        problems.push({ file: path, message: `cannot list: ${systemReason(e)}`, severity: 'error' });
         return;
       }
       for (const entry of entries) await visit(join(path, entry), false);
@@ -226,7 +227,7 @@ export class LogIngester {
                   });
                   if (kept) logs.push(log);
                 } catch (e) {
-                  this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+                  this.problems.push(fileProblem(file, `cannot read: ${systemReason(e)}`));
                 }
               }
             } finally {
@@ -275,7 +276,7 @@ export class LogIngester {
       this.known.add(log.sha256);
       return log;
     } catch (e) {
-      this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+      this.problems.push(fileProblem(file, `cannot read: ${systemReason(e)}`));
       return undefined;
     }
   }
@@ -305,7 +306,7 @@ export class LogIngester {
       try {
         peek = await peekLogFile(file);
       } catch (e) {
-        this.problems.push(fileProblem(file, `cannot read: ${systemMessage(e)}`));
+        this.problems.push(fileProblem(file, `cannot read: ${systemReason(e)}`));
         continue;
       }
       if (peek.format === 'json') {
@@ -646,10 +647,6 @@ export class LogIngester {
 
 }
 
-/** A system error without the path it repeats: `ENOENT: no such file or directory`. */
-function systemMessage(e: unknown): string {
-  return (e as Error).message.replace(/, \w+ '[^']*'$/, '');
-}
 
 function fileProblem(file: string, message: string, extra: Partial<IngestProblem> = {}): IngestProblem {
   return { file, message, severity: 'error', ...extra };

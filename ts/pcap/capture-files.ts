@@ -1,3 +1,4 @@
+import { systemReason } from '../system-error';
 import { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -5,8 +6,6 @@ import { join } from 'node:path';
 /** Names a capture store uses; anything else in a directory is left alone. */
 const CAPTURE_NAME = /\.(pcap|pcapng|cap|trace|dump)(\.gz)?$|\.gz$/i;
 
-/** Why a file system call failed, as the system says it: `EACCES: permission denied`. */
-export const systemReason = (e: unknown) => (e as Error).message.replace(/, \w+ '[^']*'$/, '');
 
 /** What a file that is not a regular file is, for a message (null: a regular file). */
 export function notRegular(s: Stats | Dirent): string | null {

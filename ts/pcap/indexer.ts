@@ -12,7 +12,8 @@ import { CaptureProblem } from './types';
 import { ensureConnPacketsView } from './conn-packets';
 import { ContentHasher } from './content-hash';
 import { fingerprint } from './fingerprint';
-import { notRegular, systemReason } from './capture-files';
+import { notRegular } from './capture-files';
+import { systemReason } from '../system-error';
 
 export { fingerprint };
 
