@@ -3,6 +3,7 @@
 // file's records in turn. Zeek then sees sessions that cross files whole, and
 // the bytes come from the same read that indexes the files.
 import { Writable } from 'node:stream';
+import { settled } from './stream-settled';
 
 const PCAP_HEADER = 24;
 /** libpcap's MAXIMUM_SNAPLEN: no record of a later file is cut. */
@@ -43,23 +44,12 @@ export class CaptureFeed {
       this.first = false;
     }
     if (!bytes.length || this.broken) return;
-    if (!this.out.write(bytes)) await this.settled('drain');
+    if (!this.out.write(bytes)) await settled(this.out, 'drain');
   }
 
   async end(): Promise<void> {
     if (this.broken || this.out.writableEnded) return;
     this.out.end();
-    await this.settled('finish');
-  }
-
-  /** Waits for `event`, or for the stream to fail or close. */
-  private settled(event: 'drain' | 'finish'): Promise<void> {
-    return new Promise(resolve => {
-      const done = () => {
-        for (const e of [event, 'error', 'close']) this.out.off(e, done);
-        resolve();
-      };
-      for (const e of [event, 'error', 'close']) this.out.once(e, done);
-    });
+    await settled(this.out, 'finish');
   }
 }

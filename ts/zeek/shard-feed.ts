@@ -1,6 +1,7 @@
 // The merged packets of the captures, each to its worker's stdin as a pcap
 // stream of its own (nanosecond timestamps, one link type). A worker's queue is
 // bounded: when it is full the merge waits for that worker to read.
+import { settled } from './stream-settled';
 import { Writable } from 'node:stream';
 import { MergeSink, MergedPacket } from '../pcap/capture-merge';
 
@@ -101,15 +102,4 @@ export class ShardFeed implements MergeSink {
       await settled(w.out, 'finish');
     }));
   }
-}
-
-/** Waits for `event`, or for the stream to fail or close. */
-function settled(out: Writable, event: 'drain' | 'finish'): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      for (const e of [event, 'error', 'close']) out.off(e, done);
-      resolve();
-    };
-    for (const e of [event, 'error', 'close']) out.once(e, done);
-  });
 }
