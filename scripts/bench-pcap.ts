@@ -1,8 +1,9 @@
 // Packet index benchmark, against tcpdump in the same run, on captures built
-// from the corpus (scripts/build-big-capture.ts) at each size asked for:
+// from the corpus (scripts/build-big-capture.ts) at each size asked for, and on
+// one of small packets (~375 bytes, --small: the index's size is per packet):
 //  - index throughput: `zeek-arrow index` next to `tcpdump -r f -w /dev/null`;
-//  - index size ÷ capture size;
-//  - one session's extraction: extractSessions() inside the process, the whole
+//  - index size ÷ capture size, beside the index as zeek-arrow kept it before (an ART index on community_id);
+//  - one session's extraction: extractSessions() inside the process (beside the index before, interleaved), the whole
 //    `zeek-arrow extract` command, and `tcpdump -r f -w out '<its 5-tuple>'`,
 //    from the page cache and from disk (the capture's pages evicted first);
 //  - the largest capture cut into 128 MiB pieces: indexed at once on every core,
@@ -11,7 +12,7 @@
 // The session comes from conn.log of a Zeek run over the capture when Zeek is
 // here (Community ID logged), else from the index alone (--community-id).
 //
-//   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--dir D] [--runs N] [--conns 10M]
+//   node dist/scripts/bench-pcap.js [--sizes 512M,2G] [--small 300M] [--dir D] [--runs N] [--conns 10M]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { ensureConnPacketsView } from '../ts/pcap/conn-packets';
 import { fingerprint } from '../ts/pcap/fingerprint';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { findZeek } from '../ts/zeek/find-zeek';
-import { buildBigCapture, cutIntoPieces, parseSize } from './build-big-capture';
+import { CaptureKind, buildBigCapture, cutIntoPieces, parseSize } from './build-big-capture';
 import { median } from './bench-util';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -88,17 +89,17 @@ function chooseSession(db: string, dir: string, capture: string): Session {
   return { select: ['--community-id', id], filter: `tcp and host ${a} and host ${b} and port ${p} and port ${q}`, label: `flow ${id}` };
 }
 
-async function benchSize(size: number, dir: string, runs: number): Promise<{ report: string[]; session: Session }> {
-  const capture = join(dir, `big-${size}.pcap`);
+async function benchSize(size: number, dir: string, runs: number, kind: CaptureKind = 'all'): Promise<{ report: string[]; session: Session }> {
+  const capture = join(dir, kind === 'all' ? `big-${size}.pcap` : `big-${kind}-${size}.pcap`);
   if (!existsSync(capture) || statSync(capture).size < size) {
     process.stdout.write(`building ${capture} ...\n`);
-    const built = await buildBigCapture(capture, size);
+    const built = await buildBigCapture(capture, size, kind);
     process.stdout.write(`  ${built.packets} packets, ${built.rounds} rounds of the corpus\n`);
   }
   const bytes = statSync(capture).size;
   const mb = bytes / 1e6;
   process.stdout.write(`\n${capture}: ${mb.toFixed(0)} MB\n`);
-  const db = join(dir, `index-${size}.duckdb`);
+  const db = join(dir, kind === 'all' ? `index-${size}.duckdb` : `index-${kind}-${size}.duckdb`);
   const index = () => {
     rmSync(db, { force: true });
     rmSync(`${db}.wal`, { force: true });
@@ -124,19 +125,47 @@ async function benchSize(size: number, dir: string, runs: number): Promise<{ rep
   }
   const indexBytes = statSync(db).size;
   const [[flows, packets]] = sql(db, 'SELECT count(*), sum(packets) FROM pcap.flow_packets');
+  const [[records]] = sql(db, 'SELECT packets FROM pcap.captures');
 
   const session = chooseSession(db, dir, capture);
   const out = join(dir, 'session.pcap');
+  // The peer: the index as zeek-arrow kept it before, an ART index on community_id for lookups (made before the rows
+  // and kept up to date as they were added, as it was) and no community_key.
+  const withArt = join(dir, `${basename(db, '.duckdb')}-art.duckdb`);
+  copyFileSync(db, withArt);
+  const artHandle = await Database.open(withArt);
+  const usedBytes = async () => Number((await artHandle.all('SELECT used_blocks * block_size AS n FROM pragma_database_size()'))[0].n);
+  const ownBytes = await usedBytes();
+  await artHandle.run('CREATE TABLE pcap.rows AS SELECT * EXCLUDE (community_key) FROM pcap.flow_packets');
+  await artHandle.run('DROP TABLE pcap.flow_packets');
+  await artHandle.run('CREATE TABLE pcap.flow_packets AS SELECT * FROM pcap.rows LIMIT 0');
+  await artHandle.run('CREATE INDEX flow_packets_community_id ON pcap.flow_packets (community_id)');
+  await artHandle.run('INSERT INTO pcap.flow_packets SELECT * FROM pcap.rows');
+  await artHandle.run('DROP TABLE pcap.rows');
+  await artHandle.run('CHECKPOINT');
+  // Blocks in use (the file keeps the freed ones), less ours with the conns, plus our file's size before them.
+  const artBytes = indexBytes + await usedBytes() - ownBytes;
+  artHandle.close();
   const handle = await Database.open(db, { access_mode: 'read_only' });
-  let inside: number[];
-  let extracted: number;
+  const artDb = await Database.open(withArt, { access_mode: 'read_only' });
+  const inside: number[] = [];
+  const insideArt: number[] = [];
+  let extracted = 0;
   let checkTimes: number[];
   try {
     const selection = session.select[0] === '--uid' ? { uids: [session.select[1]] } : { communityIds: [session.select[1]] };
-    ({ times: inside, packets: extracted } = await timeExtraction(handle, selection, out, runs));
+    // Interleaved, so load on the machine falls on both alike.
+    for (let run = 0; run < Math.max(runs, 5); run++) {
+      const now = await timeExtraction(handle, selection, out, 1);
+      inside.push(...now.times);
+      extracted = now.packets;
+      insideArt.push(...(await timeExtraction(artDb, selection, out, 1)).times);
+    }
     checkTimes = await timeCheck(capture, Math.max(runs, 5));
   } finally {
     handle.close();
+    artDb.close();
+    rmSync(withArt, { force: true });
   }
   const command: number[] = [];
   const scan: number[] = [];
@@ -163,11 +192,15 @@ async function benchSize(size: number, dir: string, runs: number): Promise<{ rep
     `  index ${label}: zeek-arrow ${rate(t.index).toFixed(0)} MB/s, tcpdump -w /dev/null ${rate(t.tcpdump).toFixed(0)} MB/s, ` +
     `ratio ${(rate(t.index) / rate(t.tcpdump)).toFixed(2)} (target >= 0.5)`;
   const report = [
-    `${mb.toFixed(0)} MB capture, ${packets} packets in ${flows} flows (median of ${runs} runs):`,
+    `${mb.toFixed(0)} MB capture of ${records} packets (${(bytes / Number(records)).toFixed(0)} bytes on average), ` +
+      `${packets} in ${flows} flows (a packet is in a flow per IP layer) (median of ${runs} runs):`,
     canDrop ? indexLine('from disk', cold) : '  index from disk: not measured (dd iflag=nocache could not evict the capture)',
     indexLine('from page cache', warm),
-    `  index size: ${(indexBytes / 1e6).toFixed(1)} MB = ${(100 * indexBytes / bytes).toFixed(2)}% of the capture (target <= 2%)`,
-    `  extract ${session.label} (${extracted} packets): in process ${median(inside).toFixed(1)} ms (target < 100 ms), ` +
+    `  index size: ${(indexBytes / 1e6).toFixed(1)} MB = ${(100 * indexBytes / bytes).toFixed(2)}% of the capture (target <= 2%), ` +
+      `${(indexBytes / Number(packets)).toFixed(1)} bytes a flow packet; before (an ART index on community_id, no community_key) ` +
+      `${(artBytes / 1e6).toFixed(1)} MB = ${(100 * artBytes / bytes).toFixed(2)}%`,
+    `  extract ${session.label} (${extracted} packets): in process ${median(inside).toFixed(1)} ms (target < 100 ms; ` +
+      `before ${median(insideArt).toFixed(1)} ms, interleaved), ` +
       `command ${(median(command) * 1000).toFixed(0)} ms, tcpdump '${session.filter}' ${(median(scan) * 1000).toFixed(0)} ms ` +
       `(${peerPackets} packets), command ÷ tcpdump ${(median(command) / median(scan)).toFixed(2)} (capture in the page cache)`,
     `  of the extract in process, the check that the capture is unchanged since indexed (size, SHA-256 of its first and last MiB): ` +
@@ -191,11 +224,11 @@ async function timeCheck(capture: string, runs: number): Promise<number[]> {
   return times;
 }
 
-/** extractSessions() timed inside the process (ms), at least 5 times. */
+/** extractSessions() timed inside the process (ms), `runs` times. */
 async function timeExtraction(db: Database, selection: SessionSelection, out: string, runs: number): Promise<{ times: number[]; packets: number }> {
   const times: number[] = [];
   let packets = 0;
-  for (let run = 0; run < Math.max(runs, 5); run++) {
+  for (let run = 0; run < runs; run++) {
     const start = process.hrtime.bigint();
     packets = (await extractSessions(db, selection, out)).packets;
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -214,7 +247,7 @@ async function benchManyConns(size: number, dir: string, runs: number, conns: nu
   copyFileSync(join(dir, `index-${size}.duckdb`), db);
   const handle = await Database.open(db);
   const out = join(dir, 'session.pcap');
-  const extractTimes = async () => (await timeExtraction(handle, { uids: [session.select[1]] }, out, runs)).times;
+  const extractTimes = async () => (await timeExtraction(handle, { uids: [session.select[1]] }, out, Math.max(runs, 5))).times;
   try {
     await handle.run('DROP INDEX IF EXISTS conn_uid');
     await handle.run('DROP INDEX IF EXISTS conn_community_id');
@@ -294,8 +327,9 @@ async function main(): Promise<void> {
     .option('--sizes <sizes>', 'capture sizes, comma-separated (K, M, G suffixes)', '512M,2G')
     .option('--dir <dir>', 'where captures and databases go', join(tmpdir(), 'zeek-arrow-bench-pcap'))
     .option('--runs <n>', 'runs of each timing (the median is reported)', v => Number(v), 3)
+    .option('--small <size>', 'size of the capture of small packets (0: none)', parseSize, 300 << 20)
     .option('--conns <n>', 'rows of the large conn table extraction is timed on (0: not timed)', parseSize, 10_000_000)
-    .parse().opts<{ sizes: string; dir: string; runs: number; conns: number }>();
+    .parse().opts<{ sizes: string; small: number; dir: string; runs: number; conns: number }>();
   mkdirSync(options.dir, { recursive: true });
   if (spawnSync('tcpdump', ['--version']).status !== 0) throw new Error('tcpdump is needed as the peer (apt-get install tcpdump)');
   const report: string[] = [];
@@ -306,6 +340,7 @@ async function main(): Promise<void> {
     report.push(...result.report);
     session = result.session;
   }
+  if (options.small > 0) report.push(...(await benchSize(options.small, options.dir, options.runs, 'small')).report);
   const largest = sizes[sizes.length - 1];
   report.push(...await benchPieces(largest, options.dir, options.runs));
   if (options.conns > 0) report.push(...await benchManyConns(largest, options.dir, options.runs, options.conns, session!));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
-import { literal } from '../ts/duckdb/sql-text';
+import { literal } from '../ts/schema/sql-text';
 import { findZeek } from '../ts/zeek/find-zeek';
 import { pluginBuilt, pluginDir } from '../ts/zeek/zeek-process';
 import { median } from './bench-util';
@@ -57,15 +57,15 @@ async function makeData(dir: string, rows: number): Promise<{ db: string; tsv: s
   return { db, tsv };
 }
 
-function run(zeek: string, dir: string, args: string[], rows: number): { seconds: number; kib: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', zeek, '-b', 'bench.zeek', ...args], {
+function run(zeek: string, dir: string, args: string[], rows: number): { seconds: number; cpu: number; kib: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', zeek, '-b', 'bench.zeek', ...args], {
     cwd: dir, encoding: 'utf8', env: { ...process.env, ZEEK_PLUGIN_PATH: pluginDir() },
   });
-  const [seconds, kib] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  const [seconds, kib, user, system] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
   if (r.status !== 0 || r.stdout.trim() !== String(rows)) {
     throw new Error(`Zeek ${args.join(' ')} loaded ${r.stdout.trim()} rows, not ${rows}: ${r.stderr.slice(-2000)}`);
   }
-  return { seconds, kib };
+  return { seconds, cpu: user + system, kib };
 }
 
 async function main(): Promise<void> {
@@ -86,19 +86,25 @@ async function main(): Promise<void> {
     { name: 'Arrow reader (DuckDB)', args: ['Bench::reader=Input::READER_ARROW', 'Bench::source=SELECT * FROM assets', `Bench::db=${db}`] },
   ];
   process.stdout.write(`Zeek ${zeek.version}: ${options.rows} rows into a table[count] of record, ${options.runs} runs of each\n`);
-  const results = readers.map(() => ({ seconds: [] as number[], kib: [] as number[] }));
+  const results = readers.map(() => ({ seconds: [] as number[], cpu: [] as number[], kib: [] as number[] }));
   for (let i = 0; i < options.runs; i++) {
     readers.forEach((reader, k) => {
       const r = run(zeek.zeek, options.dir, reader.args, options.rows);
       results[k].seconds.push(r.seconds);
+      results[k].cpu.push(r.cpu);
       results[k].kib.push(r.kib);
     });
   }
   const base = median(results[0].seconds);
+  const baseCpu = median(results[0].cpu);
+  const baseKib = median(results[0].kib);
+  process.stdout.write('median wall time, CPU time (user + system), peak memory, and their ratios to ASCII (targets: wall <= 1.00, peak <= 1.2)\n');
   readers.forEach((reader, k) => {
     const s = median(results[k].seconds);
-    const mib = median(results[k].kib) / 1024;
-    process.stdout.write(`${reader.name.padEnd(24)} ${s.toFixed(2)} s (runs: ${results[k].seconds.join(', ')})  peak ${mib.toFixed(0)} MiB  ratio ${(s / base).toFixed(2)}\n`);
+    const cpu = median(results[k].cpu);
+    const kib = median(results[k].kib);
+    process.stdout.write(`${reader.name.padEnd(24)} ${s.toFixed(2)} s (${(s / base).toFixed(2)}; runs: ${results[k].seconds.join(', ')})  ` +
+      `${cpu.toFixed(2)} s CPU (${(cpu / baseCpu).toFixed(2)})  peak ${(kib / 1024).toFixed(0)} MiB (${(kib / baseKib).toFixed(2)})\n`);
   });
 }
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
-import { literal } from '../ts/duckdb/sql-text';
-import { PACKAGE_ROOT } from '../ts/paths';
+import { literal } from '../ts/schema/sql-text';
+import { PACKAGE_ROOT } from '../ts/common/paths';
 import { median } from './bench-util';
 
 const QUERY = 'SELECT ts, uid, "id.orig_h", "id.resp_p", duration FROM conn';

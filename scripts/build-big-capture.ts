@@ -1,9 +1,12 @@
 // Builds a large Ethernet pcap from the corpus traces, for the benchmarks: the
 // traces are replayed in rounds, each round later in time and with its own
 // addresses, so every round's sessions are new sessions to Zeek and to the
-// index. Checksums are kept valid (RFC 1624 incremental updates).
+// index. Checksums are kept valid (RFC 1624 incremental updates). Two kinds:
+// every trace (packets of ~770 bytes on average), or only the traces of small
+// packets (~375 bytes: DNS, TLS handshakes, tunnels, SMTP ...), which costs the
+// packet index most for its size.
 //
-//   node dist/scripts/build-big-capture.js --size 512M -o big.pcap
+//   node dist/scripts/build-big-capture.js --size 512M [--kind small] -o big.pcap
 import { WriteStream, closeSync, createWriteStream, openSync, readSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
@@ -21,8 +24,14 @@ const LEFT_OUT = new Set(['trunc__mpls-6in6-broken.pcap.gz']);
 
 interface Packet { micros: number; data: Buffer; origlen: number }
 
-/** Every Ethernet trace of the corpus, its packets' times made relative and long silences cut. */
-async function corpusPackets(): Promise<Packet[][]> {
+/** all: every trace; small: only traces whose records average at most SMALL_RECORD bytes. */
+export type CaptureKind = 'all' | 'small';
+export const CAPTURE_KINDS: CaptureKind[] = ['all', 'small'];
+/** Leaves out bulk transfers (FTP, SMB, SSH, HTTP downloads, LDAP) and keeps 40 traces of ~375-byte records. */
+const SMALL_RECORD = 700;
+
+/** Every Ethernet trace of the corpus (of the kind), its packets' times made relative and long silences cut. */
+async function corpusPackets(kind: CaptureKind): Promise<Packet[][]> {
   const traces: Packet[][] = [];
   for (const name of readdirSync(CORPUS_PCAPS).filter(n => n !== 'MANIFEST.tsv' && !LEFT_OUT.has(n)).sort()) {
     const packets: Packet[] = [];
@@ -36,7 +45,8 @@ async function corpusPackets(): Promise<Packet[][]> {
       clock += Math.min(Math.max(gap, 0), MAX_GAP);
       packets.push({ micros: clock, data: Buffer.from(record.data), origlen: record.origlen });
     });
-    if (ethernet && packets.length) traces.push(packets);
+    const recordBytes = packets.reduce((n, p) => n + 16 + p.data.length, 0);
+    if (ethernet && packets.length && (kind === 'all' || recordBytes / packets.length <= SMALL_RECORD)) traces.push(packets);
   }
   return traces;
 }
@@ -110,8 +120,8 @@ function pcapHeader(): Buffer {
 }
 
 /** Writes rounds of the corpus until `size` bytes; returns packets and bytes written. */
-export async function buildBigCapture(out: string, size: number): Promise<{ packets: number; bytes: number; rounds: number }> {
-  const traces = await corpusPackets();
+export async function buildBigCapture(out: string, size: number, kind: CaptureKind = 'all'): Promise<{ packets: number; bytes: number; rounds: number }> {
+  const traces = await corpusPackets(kind);
   // Each round plays every trace from its start, interleaved in time; rounds follow each other.
   const merged = traces.flatMap(t => t).sort((a, b) => a.micros - b.micros);
   const roundSpan = merged[merged.length - 1].micros + 1e6;
@@ -192,9 +202,11 @@ export function parseSize(text: string): number {
 if (require.main === module) {
   const options = new Command('build-big-capture')
     .option('--size <size>', 'at least this many bytes (K, M, G suffixes)', '512M')
+    .option('--kind <kind>', `which corpus traces: ${CAPTURE_KINDS.join(' or ')}`, 'all')
     .requiredOption('-o, --out <file>', 'pcap file to write')
-    .parse().opts<{ size: string; out: string }>();
-  buildBigCapture(options.out, parseSize(options.size)).then(r => {
+    .parse().opts<{ size: string; kind: CaptureKind; out: string }>();
+  if (!CAPTURE_KINDS.includes(options.kind)) throw new Error(`--kind: '${options.kind}' is not one of ${CAPTURE_KINDS.join(', ')}`);
+  buildBigCapture(options.out, parseSize(options.size), options.kind).then(r => {
     process.stdout.write(`${options.out}: ${r.packets} packets, ${r.bytes} bytes, ${r.rounds} rounds of the corpus\n`);
   }, e => { process.stderr.write(`build-big-capture: ${(e as Error).message}\n`); process.exitCode = 1; });
 }

@@ -1,46 +1,21 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Database } from '../ts/duckdb/database';
 import { REPO, corpusPath } from './helpers/corpus';
+import { contents } from './helpers/cluster-compare';
+import { alive, nodesOf } from './helpers/cluster-nodes';
 import { tempDir } from './helpers/logs';
 import { describeWithZeek } from './helpers/zeek';
 
 const CLI = join(REPO, 'bin', 'zeek-arrow.js');
 
-/** Processes whose parent is `pid`, with the CLUSTER_NODE they were given. */
-function nodesOf(pid: number): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent !== pid) continue;
-      const node = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find(v => v.startsWith('CLUSTER_NODE='));
-      if (node) found.set(Number(entry), node.slice('CLUSTER_NODE='.length));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Run { status: number | null; signal: string | null; stdout: string; stderr: string; nodes: Map<number, string> }
 
 /** Runs analyze on 3 workers; once all 6 nodes run, `act` is called with them; every node seen is recorded. */
-function analyzeAndAct(dir: string, act: (child: ChildProcess, nodes: Map<number, string>) => void): Promise<Run> {
-  const child = spawn('node', [CLI, 'analyze', '--no-progress', '-C', '--workers', '3', corpusPath('split'), '--db', 'logs.duckdb'], { cwd: dir });
+function analyzeAndAct(dir: string, act: (child: ChildProcess, nodes: Map<number, string>) => void, ownGroup = false): Promise<Run> {
+  // ownGroup: zeek-arrow leads a process group of its own, as a shell's foreground job does.
+  const child = spawn('node', [CLI, 'analyze', '--no-progress', '-C', '--workers', '3', corpusPath('split'), '--db', 'logs.duckdb'], { cwd: dir, detached: ownGroup });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', t => { stdout += t; });
@@ -58,20 +33,6 @@ function analyzeAndAct(dir: string, act: (child: ChildProcess, nodes: Map<number
     clearInterval(watch);
     resolve({ status, signal, stdout, stderr, nodes });
   }));
-}
-
-/** Rows of conn and captures in the database (-1: no such table). */
-async function contents(file: string): Promise<{ conn: number; captures: number }> {
-  const db = await Database.open(file);
-  try {
-    const count = async (table: string) => {
-      const present = await db.all(`SELECT 1 FROM duckdb_tables() WHERE schema_name || '.' || table_name = '${table}'`);
-      return present.length ? Number((await db.all(`SELECT count(*) AS n FROM ${table}`))[0].n) : -1;
-    };
-    return { conn: await count('main.conn'), captures: await count('pcap.captures') };
-  } finally {
-    db.close();
-  }
 }
 
 describeWithZeek('zeek-arrow analyze --workers N: a failed or interrupted run keeps nothing', () => {
@@ -109,6 +70,20 @@ describeWithZeek('zeek-arrow analyze --workers N: a failed or interrupted run ke
     assert.equal(run.status, 130, run.stderr);
     assert.match(run.stderr, /^error: interrupted by SIGINT; nothing of this run was kept\n$/m);
     assert.deepEqual(await contents(join(dir, 'logs.duckdb')), before);
+    for (const [pid, name] of run.nodes) assert.ok(!alive(pid), `${name} (${pid}) still runs`);
+    assert.deepEqual(readdirSync(dir), ['logs.duckdb']);
+  });
+
+  it('Ctrl-C at a terminal (SIGINT to the whole process group) is one interruption: every node stopped by zeek-arrow, nothing kept', async function () {
+    this.timeout(600_000);
+    const dir = tempDir();
+    dirs.push(dir);
+    // The terminal signals every process of the foreground job; the nodes must not take it as their own end.
+    const run = await analyzeAndAct(dir, child => process.kill(-child.pid!, 'SIGINT'), true);
+    assert.equal(run.status, 130, run.stderr);
+    assert.match(run.stderr, /^error: interrupted by SIGINT; nothing of this run was kept\n$/m);
+    assert.doesNotMatch(run.stderr, /exited early|died/);
+    assert.deepEqual(await contents(join(dir, 'logs.duckdb')), { conn: -1, captures: 0 });
     for (const [pid, name] of run.nodes) assert.ok(!alive(pid), `${name} (${pid}) still runs`);
     assert.deepEqual(readdirSync(dir), ['logs.duckdb']);
   });

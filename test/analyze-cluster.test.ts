@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from '../ts/duckdb/database';
@@ -7,26 +6,10 @@ import { renderAddress } from '../ts/pcap/address';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { decodePacket } from '../ts/pcap/decode';
 import { DecodedPacket } from '../ts/pcap/types';
-import { ident, literal } from '../ts/schema/mapping';
-import { REPO, corpusPath } from './helpers/corpus';
-import { difference } from './helpers/compare';
+import { corpusPath } from './helpers/corpus';
+import { SAME, analyze, clusterDifferences, same } from './helpers/cluster-compare';
 import { tempDir } from './helpers/logs';
 import { describeWithZeek } from './helpers/zeek';
-
-const CLI = join(REPO, 'bin', 'zeek-arrow.js');
-
-export function analyze(dir: string, db: string, ...args: string[]) {
-  return spawnSync('node', [CLI, 'analyze', '--no-progress', ...args, '--db', db], { cwd: dir, encoding: 'utf8', timeout: 1_200_000 });
-}
-
-/** The logs a cluster must write as one Zeek does. */
-const COMPARED = ['conn', 'dns', 'http', 'ssl', 'files', 'x509'];
-
-/** Logs a cluster legitimately writes differently, and why (not compared). */
-export const CLUSTER_DIFFERS: Record<string, string> = {
-  packet_filter: 'every worker logs its own packet filter as it starts: N rows, not one',
-  reporter: "each node reports for itself, at its own network time (a worker's start-up messages N times)",
-};
 
 /** Corpus captures left out of the comparison, and why. */
 const CAPTURES_DIFFER: Record<string, string> = {
@@ -35,47 +18,6 @@ const CAPTURES_DIFFER: Record<string, string> = {
   'ipv6-http-atomic-frag.trace': 'its two seconds lie inside the years of smtp.trace and ssh__ssh.trace: merged by time, its ' +
     'HTTP file times out as their later packets move the clock on, where one Zeek reading it alone ends first',
 };
-
-/** uid and fuid references: random per Zeek process, so not comparable between runs. */
-function isReference(column: string): boolean {
-  return /(^|\.)(uid|fuid|uids|fuids|tunnel_parents)$/.test(column) || /_(uid|fuid|uids|fuids)$/.test(column);
-}
-
-/** The rows of `log` in database `alias`, without its uid/fuid references. */
-async function rowsWithoutReferences(db: Database, alias: string, log: string): Promise<string | undefined> {
-  const columns = await db.all(`SELECT column_name FROM duckdb_columns() WHERE database_name = ${literal(alias)} AND schema_name = 'main'
-    AND table_name = ${literal(log)} ORDER BY column_index`);
-  if (!columns.length) return undefined;
-  const kept = columns.map(c => String(c.column_name)).filter(c => !isReference(c));
-  return `SELECT ${kept.map(ident).join(', ')} FROM ${alias}.main.${ident(log)}`;
-}
-
-/** Each conn (without its references) with the packets it joins: file and offset. */
-async function connPackets(db: Database, alias: string): Promise<string> {
-  const conn = await rowsWithoutReferences(db, alias, 'conn');
-  const columns = conn!.slice('SELECT '.length, conn!.indexOf(' FROM '));
-  return `SELECT c.* EXCLUDE (uid), p.file, p."offset" FROM ${alias}.main.conn_packets p JOIN (SELECT uid, ${columns} FROM ${alias}.main.conn) c USING (uid)`;
-}
-
-/** Differences (rows one has and the other lacks, both ways) between two analyzed databases, per log. */
-export async function clusterDifferences(dir: string, one: string, other: string): Promise<Record<string, [number, number]>> {
-  const db = await Database.open(join(dir, 'compare.duckdb'));
-  try {
-    await db.run(`ATTACH ${literal(join(dir, one))} AS one (READ_ONLY)`);
-    await db.run(`ATTACH ${literal(join(dir, other))} AS other (READ_ONLY)`);
-    const found: Record<string, [number, number]> = {};
-    for (const log of COMPARED) {
-      const a = await rowsWithoutReferences(db, 'one', log);
-      const b = await rowsWithoutReferences(db, 'other', log);
-      assert.equal(!!b, !!a, `${log} is in one database only`);
-      if (a && b) found[log] = await difference(db, a, b);
-    }
-    found.conn_packets = await difference(db, await connPackets(db, 'one'), await connPackets(db, 'other'));
-    return found;
-  } finally {
-    db.close();
-  }
-}
 
 /**
  * Writes the packets of a pcap into two pcaps by flow (flows in order of first packet, alternately; non-IP
@@ -104,10 +46,6 @@ async function splitByFlow(file: string, a: string, b: string): Promise<[number,
   writeFileSync(b, Buffer.concat([header, ...outs[1]]));
   return [outs[0].length, outs[1].length];
 }
-
-/** No differences in any of `logs`. */
-const same = (...logs: string[]) => Object.fromEntries(logs.map(l => [l, [0, 0]]));
-const SAME = same(...COMPARED, 'conn_packets');
 
 describeWithZeek('zeek-arrow analyze --workers N: Zeek cluster workers fed by address pair', () => {
   const dirs: string[] = [];

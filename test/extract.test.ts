@@ -102,7 +102,7 @@ async function biggestFlow(db: Database, file: string): Promise<string> {
 
 /** The records of one flow in one capture, from the capture itself. */
 async function flowRecords(db: Database, communityId: string): Promise<PacketRecord[]> {
-  const rows = await db.all(`SELECT path, unnest(offsets) AS "offset" FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
+  const rows = await db.all(`SELECT path, first_offset + unnest(offset_deltas) AS "offset" FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
     WHERE community_id = '${communityId}'`);
   const records = (await readRecords(String(rows[0].path))).records;
   return rows.map(r => records.find(p => p.offset === Number(r.offset))!);
@@ -142,7 +142,7 @@ describe('extract: the file format follows the sources', () => {
     assert.deepEqual([info.format, info.linkTypes, info.nanosecond], ['pcap', [1], false]);
     const source = readFileSync(corpusPath('pcaps', 'http__bro.org.pcap'));
     const id = await biggestFlow(db, 'http__bro.org.pcap');
-    const rows = await db.all(`SELECT unnest(offsets) AS o FROM pcap.flow_packets WHERE community_id = '${id}'`);
+    const rows = await db.all(`SELECT first_offset + unnest(offset_deltas) AS o FROM pcap.flow_packets WHERE community_id = '${id}'`);
     // Each record: its 16-byte header and caplen bytes, as in the source.
     const record = (o: number) => source.subarray(o, o + 16 + source.readUInt32LE(o + 8));
     assert.deepEqual(bytes.subarray(24), Buffer.concat(rows.map(r => record(Number(r.o)))));
@@ -238,7 +238,7 @@ describe('extract: a capture gone or changed since it was indexed', () => {
   after(() => db.close());
 
   const flowIn = async (name: string) => {
-    const rows = await db.all(`SELECT community_id, offsets[-1] AS last FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
+    const rows = await db.all(`SELECT community_id, first_offset + offset_deltas[-1] AS last FROM pcap.flow_packets JOIN pcap.captures USING (capture_id)
       WHERE path = '${join(dir, name)}' ORDER BY flow_packets.packets DESC, community_id LIMIT 1`);
     return { id: String(rows[0].community_id), last: Number(rows[0].last) };
   };

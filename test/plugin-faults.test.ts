@@ -28,6 +28,8 @@ function writtenRows(dir: string, log: string): { rows: Record<string, unknown>[
   return { rows: lines.filter(l => !l.startsWith('#')).map(l => JSON.parse(l)), trailer: lines.filter(l => l.startsWith('#')).join() };
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 const logsIn = (dir: string, ext: string) => readdirSync(dir).filter(f => f.endsWith(ext)).map(f => f.slice(0, -ext.length)).sort();
 
 describeWithZeek('the plugin under faults', zeek => {
@@ -139,6 +141,89 @@ describeWithZeek('the plugin under faults', zeek => {
     assert.equal(r.status, 0, `status ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, /Arrow writer for 'conn' was disabled: no batch written by the TypeScript writer within 1 s; 1 batches \(2 records\) in flight were lost/);
     assertOthersWhole(r.dir, ['conn']);
+  });
+
+  /** Rows of each log in the DuckDB file a run wrote (LogArrow's default sink). */
+  const tableRows = async (dir: string): Promise<Map<string, number>> => {
+    const db = await Database.open(join(dir, 'logs.duckdb'));
+    try {
+      const rows = new Map<string, number>();
+      for (const r of await db.all(`SELECT table_name AS t FROM duckdb_tables() WHERE schema_name = 'main'`))
+        rows.set(String(r.t), Number((await db.all(`SELECT count(*) AS n FROM "${String(r.t)}"`))[0].n));
+      return rows;
+    } finally {
+      db.close();
+    }
+  };
+
+  /** Every log but conn (and reporter) in DuckDB with as many rows as Zeek's ASCII writer wrote. */
+  const assertTablesWhole = async (dir: string) => {
+    const rows = await tableRows(dir);
+    rows.delete('reporter');
+    const logs = logsIn(ascii, '.log').filter(l => l !== 'conn');
+    assert.deepEqual([...rows.keys()].sort(), logs);
+    for (const log of logs) assert.equal(rows.get(log), asciiLines(ascii, log).length, log);
+  };
+
+  // Before the fix, 4 runs in 10 of each crashed (Napi::Error thrown while Node freed itself) or hung (killed at 60 s).
+  const RUNS = 6;
+
+  for (const [fault, env, message] of [
+    ['its last batch', { FAIL_LOG: 'conn', FAIL_BATCH: '1' },
+      'was disabled: Error: refusing batch 1 of conn (at RowsWriter.append (FIXTURE)); 1 batches (34 records) in flight were lost'],
+    ['finish()', { FAIL_FINISH_LOG: 'conn' }, 'failed to finish: Error: refusing to finish conn (at RowsWriter.finish (FIXTURE))'],
+  ] as const) {
+    it(`a module writer failing at exit in ${fault}: ${RUNS} runs each exit promptly, the message on stderr, no writer started after Zeek ended its threads`, async () => {
+      // conn goes to the module writer (all 34 records in the one batch Zeek's exit sends); the other logs into DuckDB.
+      const script = join(work, 'conn-module.zeek');
+      writeFileSync(script, [
+        'event zeek_init() &priority=-10',
+        '\t{',
+        '\tlocal f = Log::get_filter(Conn::LOG, "default");',
+        `\tf$config = table(["sink"] = "module", ["writer_module"] = "${WRITER}", ["output_dir"] = ".");`,
+        '\tLog::add_filter(Conn::LOG, f);',
+        '\t}', ''].join('\n'));
+      for (let i = 0; i < RUNS; i++) {
+        const r = run(`exit-${env.FAIL_BATCH ? 'batch' : 'finish'}-${i}`, ['Log::default_writer=Arrow', script], env);
+        assert.equal(r.status, 0, `run ${i}: status ${r.status} after ${r.seconds.toFixed(1)} s: ${r.stderr}`);
+        assertPrompt(r.seconds, 0);
+        // Told on stderr by the writer, once; not through Zeek's reporter, whose reporter.log writer would start
+        // after Zeek ended its threads.
+        const expected = escape(`error: conn/Log::WRITER_ARROW: Arrow writer for 'conn' ${message}\n`).replace('FIXTURE', `${escape(WRITER)}:\\d+:\\d+`);
+        assert.match(r.stderr, new RegExp(`^${expected}$`), `run ${i}`);
+        const conn = writtenRows(r.dir, 'conn');
+        assert.equal(conn.trailer, '#finished after 1 batches', `run ${i}`);
+        assert.equal(conn.rows.length, env.FAIL_BATCH ? 0 : asciiLines(ascii, 'conn').length, `run ${i}`);
+        await assertTablesWhole(r.dir);
+      }
+    });
+  }
+
+  it(`a reporter.log writer Zeek starts after ending its threads (a message at exit, not ours): ${RUNS} runs each exit promptly, the logs whole`, async () => {
+    // Zeek's own ASCII reader, started in zeek_done, warns of the missing file while Zeek ends the threads;
+    // Zeek then logs the warning through a new reporter.log writer, which it never ends.
+    const missing = join(work, 'no-such-items.tsv');
+    const script = join(work, 'late-reader.zeek');
+    writeFileSync(script, [
+      'type Item: record { a: count; };',
+      'event item(d: Input::EventDescription, t: Input::Event, r: Item) { }',
+      'event zeek_done()',
+      '\t{',
+      `\tInput::add_event([$source="${missing}", $name="items", $fields=Item, $ev=item, $want_record=T]);`,
+      '\t}', ''].join('\n'));
+    for (let i = 0; i < RUNS; i++) {
+      const r = run(`late-writer-${i}`, ['Log::default_writer=Arrow', script]);
+      assert.equal(r.status, 0, `run ${i}: status ${r.status} after ${r.seconds.toFixed(1)} s: ${r.stderr}`);
+      assertPrompt(r.seconds, 0);
+      const lines = r.stderr.split('\n').filter(l => l);
+      assert.ok(lines[0].endsWith(`warning in <params>, line 1: ${missing}/Input::READER_ASCII: Init: cannot open ${missing}`), r.stderr);
+      assert.match(lines[1], /warning in <params>, line 1: Thread thread-\d+ added after threading manager terminated$/);
+      // The writer either started before the runtime closed, or was refused at once, saying why.
+      assert.deepEqual(lines.slice(2).filter(l => l !== "error: reporter/Log::WRITER_ARROW: Arrow writer for 'reporter' failed to start: " +
+        'Zeek started this writer or reader after ending the others (at exit): the Node.js runtime was closing and took no more work'), [], r.stderr);
+      const rows = await tableRows(r.dir);
+      for (const log of logsIn(ascii, '.log')) assert.equal(rows.get(log), asciiLines(ascii, log).length, log);
+    }
   });
 
   it('a write() that throws with 4 batches in flight: those 4 are reported lost, the batches before are written, the rest go on', () => {

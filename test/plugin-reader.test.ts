@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { REPO, corpusPath } from './helpers/corpus';
 import { removeDir, tempDir } from './helpers/logs';
 import { describeWithZeek, runZeek } from './helpers/zeek';
+import * as arrow from 'apache-arrow';
 import { Database } from '../ts/duckdb/database';
 
 const FIXTURES = join(REPO, 'test', 'fixtures');
@@ -104,6 +105,20 @@ describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sou
         'row, 2, 2, B', 'row, 2, 3, c']);
     });
 
+    it('REREAD waits for a writer that holds the DuckDB file after its commit, then reads the change', async () => {
+      const dir = join(work, 'reread-held');
+      mkdirSync(dir);
+      await makeDb(join(dir, 't.duckdb'), `CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v(i, s)`);
+      // The commit lands in the write-ahead log (the reader sees the file change) and the writer keeps the file 2 s more.
+      const writer = `const { DuckDBInstance } = require(${JSON.stringify(join(REPO, 'node_modules', '@duckdb', 'node-api'))});
+        (async () => { const db = await DuckDBInstance.create('t.duckdb'); const c = await db.connect();
+          await c.run("INSERT INTO t VALUES (3, 'c')"); await new Promise(r => setTimeout(r, 2000)); c.closeSync(); db.closeSync(); })();`;
+      writeFileSync(join(dir, 'writer.js'), writer);
+      const out = follow('reread-held', ['Follow::source=SELECT * FROM t', 'Follow::db=t.duckdb'],
+        `"${process.execPath}" writer.js\n`);
+      assert.deepEqual(out, [...first, 'change, 2, Input::EVENT_NEW, 3, c', 'row, 2, 1, a', 'row, 2, 2, b', 'row, 2, 3, c']);
+    });
+
     it('REREAD picks up a Parquet file replaced by a new one', async () => {
       const dir = join(work, 'reread-parquet');
       mkdirSync(dir);
@@ -121,6 +136,29 @@ describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sou
       await makeDb(join(dir, 't.duckdb'), `CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v(i, s)`);
       const out = follow('stream-duckdb', ['Follow::source=SELECT * FROM t', 'Follow::db=t.duckdb', 'Follow::mode=Input::STREAM'],
         `"${process.execPath}" "${CLI}" sql --db t.duckdb "INSERT INTO t VALUES (3, 'c'), (4, 'd')" > /dev/null\n`);
+      assert.deepEqual(out, [...first,
+        'change, 2, Input::EVENT_NEW, 3, c', 'change, 2, Input::EVENT_NEW, 4, d',
+        'row, 2, 1, a', 'row, 2, 2, b', 'row, 2, 3, c', 'row, 2, 4, d']);
+    });
+
+    it('STREAM reads only the batches appended to an Arrow IPC stream file: each row arrives once, and bytes read before are not read again', () => {
+      const dir = join(work, 'stream-arrow');
+      mkdirSync(dir);
+      const ipc = (i: bigint[], s: string[]) => arrow.tableToIPC(new arrow.Table({
+        i: arrow.vectorFromArray(i, new arrow.Int64()), s: arrow.vectorFromArray(s, new arrow.Utf8()),
+      }), 'stream');
+      const schemaLength = (bytes: Uint8Array) => 8 + new DataView(bytes.buffer, bytes.byteOffset).getInt32(4, true);
+      // A file still being written: the schema and one batch, no end-of-stream marker.
+      const start = ipc([1n, 2n], ['a', 'b']);
+      const written = start.subarray(0, start.length - 8);
+      writeFileSync(join(dir, 't.arrows'), written);
+      // One write: the batch already read becomes zeros (a reader reading the file again would stop there,
+      // at what reads as the stream's end) and a batch of two new rows follows.
+      const more = ipc([3n, 4n], ['c', 'd']);
+      const firstBatch = written.length - schemaLength(start);
+      writeFileSync(join(dir, 'patch.bin'), Buffer.concat([Buffer.alloc(firstBatch), more.subarray(schemaLength(more), more.length - 8)]));
+      const out = follow('stream-arrow', ['Follow::source=t.arrows', 'Follow::mode=Input::STREAM'],
+        `dd if=patch.bin of=t.arrows bs=$(stat -c %s patch.bin) count=1 seek=${schemaLength(start)} oflag=seek_bytes conv=notrunc 2>/dev/null\n`);
       assert.deepEqual(out, [...first,
         'change, 2, Input::EVENT_NEW, 3, c', 'change, 2, Input::EVENT_NEW, 4, d',
         'row, 2, 1, a', 'row, 2, 2, b', 'row, 2, 3, c', 'row, 2, 4, d']);
@@ -156,17 +194,20 @@ describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sou
     }
   });
 
-  it("a user's reader module gives batches of its own Arrow types, converted to the fields' types", () => {
-    const dir = join(work, 'module');
-    mkdirSync(dir);
-    copyFileSync(join(FIXTURES, 'read-hosts.zeek'), join(dir, 'read-hosts.zeek'));
-    const r = zeekIn(dir, ['read-hosts.zeek', `InputArrow::reader_module=${join(FIXTURES, 'inventory-reader.js')}`]);
-    assert.deepEqual(lines(r.stdout), [
-      '1, [a=10.0.0.1, seen=1700000001.5, names=[host-1, h1]]',
-      '2, [a=10.0.0.2, seen=1700000003.0, names=[host-2, h2]]',
-      '3, [a=10.0.0.3, seen=1700000004.5, names=[host-3, h3]]',
-    ]);
-  });
+  for (const [given, env] of [['an array', {}], ['an async generator', { INVENTORY_ASYNC: '1' }]] as const) {
+    it(`a user's reader module gives batches of its own Arrow types (as ${given}), converted to the fields' types`, () => {
+      const dir = join(work, `module-${Object.keys(env).length}`);
+      mkdirSync(dir);
+      copyFileSync(join(FIXTURES, 'read-hosts.zeek'), join(dir, 'read-hosts.zeek'));
+      const r = runZeek(zeek, dir, ['-b', 'read-hosts.zeek', `InputArrow::reader_module=${join(FIXTURES, 'inventory-reader.js')}`], env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(lines(r.stdout), [
+        '1, [a=10.0.0.1, seen=1700000001.5, names=[host-1, h1]]',
+        '2, [a=10.0.0.2, seen=1700000003.0, names=[host-2, h2]]',
+        '3, [a=10.0.0.3, seen=1700000004.5, names=[host-3, h3]]',
+      ]);
+    });
+  }
 
   it('the Intel framework loads indicators from a DuckDB table and matches them in a corpus trace', async () => {
     const dir = join(work, 'intel');

@@ -47,7 +47,7 @@ export function formatOf(type: arrow.DataType): string {
 }
 
 /** The Arrow type of a C Data schema description. */
-export function typeOf(desc: SchemaDescription): arrow.DataType {
+function typeOf(desc: SchemaDescription): arrow.DataType {
   const f = desc.format;
   const field = (d: SchemaDescription) => new arrow.Field(d.name, typeOf(d), (d.flags & NULLABLE) !== 0);
   switch (f) {

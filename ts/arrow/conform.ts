@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 
 /** An all-null column of a type. */
-export function nullData(type: arrow.DataType, length: number): arrow.Data {
+function nullData(type: arrow.DataType, length: number): arrow.Data {
   const nullBitmap = new Uint8Array(Math.ceil(length / 8));
   const common = { type, length, nullCount: length, nullBitmap };
   switch (type.typeId) {

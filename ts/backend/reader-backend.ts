@@ -1,6 +1,13 @@
 import * as arrow from 'apache-arrow';
 import { ZeekType } from '../schema/zeek-type';
 
+/**
+ * Rows for Zeek: an array of batches, or an (async) iterable that gives them as
+ * they are produced (the plugin takes them a piece at a time, so a large source
+ * never waits whole in memory).
+ */
+export type ReaderRows = arrow.RecordBatch[] | Iterable<arrow.RecordBatch> | AsyncIterable<arrow.RecordBatch>;
+
 /** Zeek's input modes: read once (and on Input::force_update), re-read on change, or follow what is added. */
 export type ReaderMode = 'manual' | 'reread' | 'stream';
 
@@ -41,14 +48,14 @@ export abstract class ReaderBackend {
    * and REREAD mode they are the whole source (rows not sent again leave Zeek's
    * table); in STREAM mode, the rows not delivered before.
    */
-  abstract update(): Promise<arrow.RecordBatch[]> | arrow.RecordBatch[];
+  abstract update(): Promise<ReaderRows> | ReaderRows;
 
   /**
    * About once a second (InputArrow::check_interval) in REREAD and STREAM mode:
    * the rows to deliver when the source has changed, or undefined.
    */
   heartbeat(_networkTime: number, _currentTime: number):
-    Promise<arrow.RecordBatch[] | undefined> | arrow.RecordBatch[] | undefined {
+    Promise<ReaderRows | undefined> | ReaderRows | undefined {
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Database } from '../duckdb/database';
+import { LOCK_WAIT_MS, openWhenFree } from '../duckdb/open-when-free';
 import { extractSessions } from '../pcap/extract';
 
 export async function extractCommand(options: { db: string; uid?: string[]; communityId?: string[]; where?: string; write: string }): Promise<void> {
@@ -7,7 +7,7 @@ export async function extractCommand(options: { db: string; uid?: string[]; comm
     throw new Error('say which sessions: --uid, --community-id or --where');
   }
   if (!existsSync(options.db)) throw new Error(`no database at '${options.db}'`);
-  const db = await Database.open(options.db, { access_mode: 'read_only' });
+  const db = await openWhenFree(options.db, { access_mode: 'read_only' }, LOCK_WAIT_MS);
   try {
     const started = process.hrtime.bigint();
     const summary = await extractSessions(db, { uids: options.uid, communityIds: options.communityId, where: options.where }, options.write);

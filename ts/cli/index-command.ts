@@ -1,10 +1,10 @@
-import { SingleBar } from 'cli-progress';
 import { availableParallelism } from 'node:os';
 import type * as Duck from '../duckdb/database';
 import { listCaptureFiles } from '../pcap/capture-files';
 import { indexCaptures } from '../pcap/indexer';
 import { formatCaptureProblem } from '../pcap/problems';
 import { ScanWorkers } from '../pcap/scan-workers';
+import { progressBar } from './progress-bar';
 
 const MiB = 1 << 20;
 
@@ -15,21 +15,10 @@ export async function indexCommand(paths: string[], options: { db: string; quiet
   const workers = files.length ? new ScanWorkers(Math.min(files.length, options.jobs ?? availableParallelism())) : undefined;
   const { Database } = require('../duckdb/database') as typeof Duck;
   const db = await Database.open(options.db).catch(async e => { await workers?.close(); throw e; });
-  // A bar only where someone watches: a terminal, or when asked for.
-  const bar = (options.progress ?? process.stderr.isTTY) && !options.quiet
-    ? new SingleBar({ format: 'indexing [{bar}] {percentage}% {value}/{total} MiB {file}', stream: process.stderr, hideCursor: true })
-    : undefined;
+  const bar = progressBar('indexing [{bar}] {percentage}% {value}/{total} MiB {file}', options);
   try {
-    let started = false;
-    const summary = await indexCaptures(db, files, {
-      workers,
-      onProgress: (read, total, file) => {
-        if (!bar) return;
-        if (!started) { bar.start(Math.ceil(total / MiB), 0, { file }); started = true; }
-        bar.update(Math.floor(read / MiB), { file });
-      },
-    });
-    if (started) bar!.stop();
+    const summary = await indexCaptures(db, files, { workers, onProgress: bar.update });
+    bar.stop();
     for (const p of summary.problems) process.stderr.write(formatCaptureProblem(p) + '\n');
     if (!options.quiet) {
       process.stdout.write(`indexed ${summary.captures} captures, ${summary.packets} packets, ${summary.flows} flows ` +

@@ -23,7 +23,13 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-export function program(): Command {
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === '') throw new InvalidArgumentError('not a number of 0 or more');
+  return n;
+}
+
+function program(): Command {
   const cli = new Command('zeek-arrow')
     .description('Zeek logs as typed tables in DuckDB, Parquet and Arrow; conn.log joined to its packets.')
     .showHelpAfterError()
@@ -34,11 +40,21 @@ export function program(): Command {
       '(view conn_packets). Pcaps of one link type are read once, as one stream in time order, so sessions that cross ' +
       'files stay whole; captures analyzed before are left alone.')
     .argument('<paths...>', 'capture files or directories of them')
-    .requiredOption('--db <file>', 'DuckDB database file (created if missing)')
+    .option('--db <file>', 'DuckDB database file (created if missing; required but on a worker host)')
     .option('--script <script...>', 'more Zeek scripts to load (paths or script names)')
     .option('-C, --ignore-checksums', "Zeek's -C: for captures taken with checksum offload")
     .option('--workers <n>', 'Zeek cluster workers, each fed the packets of its share of address pairs ' +
       '(default: one per core; 1: a single Zeek)', positiveInteger)
+    .option('--listen <address:port>', 'logger host of a cluster across hosts: run manager, logger and proxy here, ' +
+      'wait for the worker hosts on this address and port (ZeroMQ uses the next three ports), write --db and the packet index')
+    .option('--worker-hosts <n>', 'logger host: how many worker hosts join (each with --shard i/n)', positiveInteger)
+    .option('--join <address:port>', "worker host: join the logger host at its --listen address and run --workers workers here")
+    .option('--shard <i/N>', 'worker host: read the same captures and send its workers only the address pairs of hash range i of N')
+    .option('--join-timeout <seconds>', 'how long worker hosts may take to join (default 120)', positiveInteger)
+    .option('--follow', 'follow spool directories until stopped: each new capture, once complete, goes to the same running Zeek')
+    .option('--settle <seconds>', 'with --follow: how long a capture\'s size must stay put before it is taken (default 5)', nonNegative)
+    .option('--replay <seconds>', 'with --follow: capture time fed to Zeek again after a restart (default 600)', nonNegative)
+    .option('--status-every <seconds>', 'with --follow: seconds between status lines (default 10)', nonNegative)
     .option('--quiet', 'print only problems')
     .option('--progress', 'show a progress bar (the default on a terminal)')
     .option('--no-progress', 'no progress bar')

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { StatementType } from '@duckdb/node-api';
 import { copyCsvTo } from '../duckdb/csv-out';
 import { Database } from '../duckdb/database';
+import { LOCK_WAIT_MS, openWhenFree } from '../duckdb/open-when-free';
 import { OutputFormat, writeResult } from './result-format';
 
 /** Statement kinds that only read the database (DESCRIBE, SHOW, SUMMARIZE and reading PRAGMAs parse as SELECT). */
@@ -27,7 +28,7 @@ async function onlyReads(db: Database, query: string): Promise<boolean> {
  */
 export async function sqlCommand(query: string, options: { db: string; format: OutputFormat }): Promise<void> {
   if (!existsSync(options.db)) throw new Error(`no database at '${options.db}'`);
-  let db: Database | undefined = await Database.open(options.db, { access_mode: 'read_only' }).catch(() => undefined);
+  let db: Database | undefined = await openWhenFree(options.db, { access_mode: 'read_only' }, LOCK_WAIT_MS).catch(() => undefined);
   if (db && !(await onlyReads(db, query).catch(e => { db!.close(); throw e; }))) {
     db.close();
     db = undefined;
@@ -44,7 +45,8 @@ export async function sqlCommand(query: string, options: { db: string; format: O
         db = undefined;
       }
     }
-    db = await Database.open(options.db);
+    // A reader holding the file (a Zeek input stream's REREAD, analyze --follow's commit) lets go soon: wait for it.
+    db = await openWhenFree(options.db, {}, LOCK_WAIT_MS);
     await print(db);
   } finally {
     db?.close();

@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { DuckDBConnection } from '@duckdb/node-api';
 import { ArrayDescription, SchemaDescription, arrayDescription, batchFromDescription, schemaDescription } from '../arrow/c-data';
-import { builtFile } from '../paths';
+import { builtFile } from '../common/paths';
 
 interface NativeAppender {
   append(batch: ArrayDescription): number;
@@ -17,6 +17,8 @@ interface Bridge {
   Appender: new (connection: unknown, schema: string | null, table: string, arrowSchema: SchemaDescription) => NativeAppender;
   ArrowQuery: new (connection: unknown, sql: string) => NativeQuery;
   duckdbVersion: string;
+  childPipe(bytes: number): { read: number; write: number; size: number };
+  releaseBytes(path: string, offset: number, length: number): boolean;
 }
 
 let bridge: Bridge | undefined;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DuckDBConnection, StatementType } from '@duckdb/node-api';
-import { literal } from './sql-text';
+import { literal } from '../schema/sql-text';
 
 /** The text of one query inside COPY ( … ): no trailing semicolons (a newline closes a trailing comment). */
 function queryBody(sql: string): string {

@@ -2,20 +2,7 @@ import {
   DuckDBConnection, DuckDBInstance, DuckDBMaterializedResult, DuckDBScalarFunction, DuckDBValue, VARCHAR,
 } from '@duckdb/node-api';
 import { stringFromTsv } from '../schema/zeek-text';
-
-// Macros the mapping's SQL for log text relies on (see schema/mapping.ts; useLogText()).
-const MACROS = [
-  // modp_dtoa's rounding of a fraction of µs: above half up, exactly half up when odd or zero.
-  `CREATE OR REPLACE TEMP MACRO zeek_round_frac(t) AS trunc(t) + CASE WHEN t - trunc(t) > 0.5
-     OR (t - trunc(t) = 0.5 AND (trunc(t) = 0 OR trunc(t) % 2 = 1)) THEN 1 ELSE 0 END`,
-  `CREATE OR REPLACE TEMP MACRO zeek_abs_micros(a) AS CASE WHEN a >= 2147483647 THEN round(a * 1000000)
-     ELSE trunc(a) * 1000000 + zeek_round_frac((a - trunc(a)) * 1000000) END`,
-  // Seconds (double) to µs exactly as Zeek's ASCII writer prints them.
-  `CREATE OR REPLACE TEMP MACRO zeek_micros(v) AS CAST(sign(v) * zeek_abs_micros(abs(v)) AS BIGINT)`,
-  // A TSV string field's text to the column value; only text with escapes needs the UDF.
-  `CREATE OR REPLACE TEMP MACRO zeek_tsv_string(t, empty) AS CASE WHEN t = empty THEN ''
-     WHEN contains(t, '\\') THEN zeek_unescape_tsv(t) ELSE t END`,
-];
+import { LOG_TEXT_MACROS, UNESCAPE_TSV } from '../schema/log-text-sql';
 
 export type Row = Record<string, DuckDBValue>;
 
@@ -58,7 +45,7 @@ export class Database {
     if (this.hasLogText) return;
     this.hasLogText = true;
     this.connection.registerScalarFunction(DuckDBScalarFunction.create({
-      name: 'zeek_unescape_tsv',
+      name: UNESCAPE_TSV,
       returnType: VARCHAR,
       parameterTypes: [VARCHAR],
       mainFunction: (_info, input, output) => {
@@ -70,7 +57,7 @@ export class Database {
         output.flush();
       },
     }));
-    for (const sql of MACROS) await this.connection.run(sql);
+    for (const sql of LOG_TEXT_MACROS) await this.connection.run(sql);
   }
 
   async run(sql: string): Promise<void> {
@@ -96,8 +83,21 @@ export class Database {
     return this.connection.run(sql);
   }
 
-  /** Runs `work` in one transaction: all of it lands or none. */
+  /** Whether a transaction() is under way on this connection. */
+  private inTransaction = false;
+
+  /** Runs `work` in one transaction: all of it lands or none. Inside another, it is part of that one. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work();
+    this.inTransaction = true;
+    try {
+      return await this.ownTransaction(work);
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  private async ownTransaction<T>(work: () => Promise<T>): Promise<T> {
     await this.run('BEGIN TRANSACTION');
     try {
       const result = await work();

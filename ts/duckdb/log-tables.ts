@@ -2,7 +2,7 @@ import { Database } from './database';
 import { Column, LogSchema, tableNameFor } from '../schema/log-schema';
 import { columnType, createTableSql } from '../schema/duckdb-table';
 import { ident, literal } from '../schema/mapping';
-import { shownValue } from '../logs/shown-value';
+import { shownValue } from '../common/shown-value';
 
 /** Where zeek-arrow keeps what it knows about a database's log tables and files. */
 export const META = 'zeek_arrow';
@@ -19,7 +19,7 @@ const SETUP = [
 ];
 
 /** Longest table name (in bytes, all ASCII) a log may have: it is also the name of its export file. */
-export const MAX_TABLE_NAME = 200;
+const MAX_TABLE_NAME = 200;
 
 /** Names in the database that zeek-arrow's other commands create (index, analyze), or DuckDB keeps. */
 const RESERVED = ['conn_packets', 'conn_uid', 'conn_community_id', 'flow_packets_community_id', 'pcap',

@@ -4,7 +4,7 @@
 import { Database } from './database';
 import { LogTables, META } from './log-tables';
 import { LogSchema } from '../schema/log-schema';
-import { ident, literal } from './sql-text';
+import { ident, literal } from '../schema/sql-text';
 
 /** Appends every log of the DuckDB file `from` to `db`; returns rows added per log path. */
 export async function mergeLogs(db: Database, from: string): Promise<Record<string, number>> {

@@ -3,7 +3,7 @@
 import * as arrow from 'apache-arrow';
 import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
-import { ident } from '../duckdb/sql-text';
+import { ident } from '../schema/sql-text';
 
 const INTS: Record<number, string> = { 8: 'TINYINT', 16: 'SMALLINT', 32: 'INTEGER', 64: 'BIGINT' };
 

@@ -4,13 +4,16 @@
 import * as arrow from 'apache-arrow';
 import { Database } from '../duckdb/database';
 import { queryBatches } from '../duckdb/bridge';
-import { ident } from '../duckdb/sql-text';
+import { ident } from '../schema/sql-text';
 import { ReaderField } from '../backend/reader-backend';
 import { columnSql, inLayout, layoutSqlFor, layoutSqlType } from './reader-layout';
 import { ArrowBatches } from './sources';
 
-/** The rows of `relation` (usable after FROM) past the first `offset`, a column per field in the reader layout. */
-export async function layoutRows(db: Database, relation: string, fields: ReaderField[], offset = 0): Promise<arrow.RecordBatch[]> {
+/**
+ * The rows of `relation` (usable after FROM) past the first `offset`, a column per field in the reader layout,
+ * as DuckDB produces them (the database must stay open while they are read).
+ */
+export async function layoutRows(db: Database, relation: string, fields: ReaderField[], offset = 0): Promise<Iterable<arrow.RecordBatch>> {
   const columns = await db.all(`DESCRIBE SELECT * FROM ${relation}`);
   const topLevel = new Set(columns.map(r => String(r.column_name)));
   const has = (name: string) => topLevel.has(name) || topLevel.has(name.split('.')[0]);
@@ -30,8 +33,9 @@ export async function layoutRows(db: Database, relation: string, fields: ReaderF
     const value = source === undefined ? `CAST(NULL AS ${layoutSqlType(f.type)})` : layoutSqlFor(columnSql(f.name, topLevel), source, f, proto);
     return `${value} AS ${ident(f.name)}`;
   });
-  const sql = `SELECT ${select.join(', ')} FROM ${relation}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
-  return [...queryBatches(db.connection, sql)];
+  // The rows skipped are not converted.
+  const from = offset > 0 ? `(SELECT * FROM ${relation} OFFSET ${offset}) AS source` : relation;
+  return queryBatches(db.connection, `SELECT ${select.join(', ')} FROM ${from}`);
 }
 
 /** A reader's batches in the reader layout: as they are when they have it, else converted by the same SQL. */
@@ -39,7 +43,7 @@ export async function toLayout(batches: arrow.RecordBatch[], fields: ReaderField
   if (batches.every(b => inLayout(b.schema, fields))) return batches;
   const source = new ArrowBatches(async () => ({ schema: batches[0].schema, batches }));
   try {
-    return await source.withRelation((db, relation) => layoutRows(db, relation, fields));
+    return await source.withRelation(async (db, relation) => [...await layoutRows(db, relation, fields)]);
   } finally {
     source.close();
   }

@@ -1,27 +1,19 @@
 // The reverse of ts/schema/mapping.ts: SQL taking a source column (DuckDB
 // type as DESCRIBE names it) to the layout the plugin turns into Zeek values
-// (plugin/zeek/src/RowValues.cc): numbers in binary, time and interval as
-// int64 µs, and the text Zeek's ASCII reader parses for everything else.
+// (plugin/zeek/src/RowValues.cc), as the type table (schema/zeek-types.ts) gives it:
+// numbers in binary, time and interval as int64 µs, and the text Zeek's ASCII reader parses for the rest.
 import * as arrow from 'apache-arrow';
 import { ZeekScalar, ZeekType } from '../schema/zeek-type';
-import { ident } from '../duckdb/sql-text';
+import { ident } from '../schema/sql-text';
+import { SCALARS } from '../schema/mapping';
 import { ReaderField } from '../backend/reader-backend';
 import { formatOf } from '../arrow/c-data';
 
-const INTEGER = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/;
-const NUMBER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
-const TIMESTAMP = /^TIMESTAMP( WITH TIME ZONE|_S|_MS|_NS)?$/;
-const micros = (sql: string) => `CAST(round(${sql} * 1000000) AS BIGINT)`;
-
 /** A Zeek scalar in the reader layout: its DuckDB type, and the Arrow type DuckDB exports that as. */
 function layoutOf(scalar: ZeekScalar): { sql: string; arrow: () => arrow.DataType } {
-  switch (scalar) {
-    case 'bool': return { sql: 'BOOLEAN', arrow: () => new arrow.Bool() };
-    case 'int': case 'time': case 'interval': return { sql: 'BIGINT', arrow: () => new arrow.Int64() };
-    case 'count': return { sql: 'UBIGINT', arrow: () => new arrow.Uint64() };
-    case 'double': return { sql: 'DOUBLE', arrow: () => new arrow.Float64() };
-    default: return { sql: 'VARCHAR', arrow: () => new arrow.Utf8() };
-  }
+  const layout = SCALARS[scalar].reader;
+  if (!layout) throw new Error(`readers cannot give Zeek's type ${scalar}`);
+  return layout;
 }
 
 /** The Arrow type a field's column has in the reader layout. */
@@ -32,24 +24,7 @@ export function layoutType(type: ZeekType): arrow.DataType {
 
 /** SQL giving a scalar in the layout from a source value of DuckDB type `source`, or undefined if it cannot. */
 function scalarSql(sql: string, source: string, scalar: ZeekScalar, proto?: string): string | undefined {
-  switch (scalar) {
-    case 'bool': return source === 'BOOLEAN' ? sql : undefined;
-    case 'int': case 'count': return INTEGER.test(source) ? sql : undefined;
-    case 'double': return NUMBER.test(source) ? sql : undefined;
-    case 'time':
-      if (TIMESTAMP.test(source)) return `epoch_us(${source.includes('_') ? `CAST(${sql} AS TIMESTAMP)` : sql})`;
-      return NUMBER.test(source) ? micros(sql) : undefined; // seconds, as Zeek counts them
-    case 'interval':
-      if (source === 'INTERVAL') return `epoch_us(${sql})`;
-      return NUMBER.test(source) ? micros(sql) : undefined;
-    case 'port': {
-      const protocol = proto ? `lower(CAST(${proto} AS VARCHAR))` : `'unknown'`;
-      if (INTEGER.test(source)) return `CAST(${sql} AS VARCHAR) || '/' || ${protocol}`;
-      if (source !== 'VARCHAR') return undefined;
-      return proto ? `${sql} || '/' || ${protocol}` : sql; // text such as 80/tcp
-    }
-    default: return source === 'VARCHAR' ? sql : undefined;
-  }
+  return SCALARS[scalar].fromSource?.(sql, source, proto);
 }
 
 /** SQL giving a field's column in the layout from a source expression of DuckDB type `source`. */

@@ -1,11 +1,13 @@
 import * as arrow from 'apache-arrow';
-import { ReaderBackend, ReaderField, ReaderInfo, ReaderMode } from '../backend/reader-backend';
+import { ReaderBackend, ReaderField, ReaderInfo, ReaderMode, ReaderRows } from '../backend/reader-backend';
 import { RowSource } from './sources';
 import { layoutRows } from './layout-rows';
 
 /**
  * The built-in reader: a DuckDB query, a Parquet file or an Arrow IPC file.
- * REREAD reads it all again when it changed; STREAM delivers the rows past
+ * Rows go to Zeek as DuckDB produces them. REREAD reads it all again when it
+ * changed; STREAM delivers only what is new: an Arrow IPC stream file's batches
+ * appended since the last read (only those bytes are read), else the rows past
  * those delivered before (the source's order must be stable: a table or file
  * scan keeps it, a query may need ORDER BY).
  */
@@ -24,15 +26,25 @@ export class SourceReader extends ReaderBackend {
     this.fields = fields;
   }
 
-  async update(): Promise<arrow.RecordBatch[]> {
-    this.seen = await this.source.version();
-    const offset = this.mode === 'stream' ? this.delivered : 0;
-    const batches = await this.source.withRelation((db, relation) => layoutRows(db, relation, this.fields, offset));
-    if (this.mode === 'stream') this.delivered += batches.reduce((n, b) => n + b.numRows, 0);
-    return batches;
+  update(): ReaderRows {
+    return this.read();
   }
 
-  async heartbeat(): Promise<arrow.RecordBatch[] | undefined> {
+  private async *read(): AsyncGenerator<arrow.RecordBatch> {
+    this.seen = await this.source.version();
+    const offset = this.mode === 'stream' && !this.source.appendedOnly ? this.delivered : 0;
+    const opened = await this.source.open();
+    try {
+      for (const batch of await layoutRows(opened.db, opened.relation, this.fields, offset)) {
+        if (this.mode === 'stream') this.delivered += batch.numRows;
+        yield batch;
+      }
+    } finally {
+      await opened.release();
+    }
+  }
+
+  async heartbeat(): Promise<ReaderRows | undefined> {
     if (this.mode === 'manual' || (await this.source.version()) === this.seen) return undefined;
     return this.update();
   }

@@ -67,7 +67,11 @@ export class CombinedTsv {
       },
       dropped: (line, bytes) => {
         // The lines before this one that were not left out were copied.
-        block.shifts.push({ copied: line - 1 - droppedLines, lines: droppedLines + 1, bytes: droppedBytes + bytes });
+        // Header lines in a row make one shift: only the last of them counts in locate().
+        const shift = { copied: line - 1 - droppedLines, lines: droppedLines + 1, bytes: droppedBytes + bytes };
+        const last = block.shifts[block.shifts.length - 1];
+        if (last?.copied === shift.copied) block.shifts[block.shifts.length - 1] = shift;
+        else block.shifts.push(shift);
         droppedLines++;
         droppedBytes += bytes;
       },

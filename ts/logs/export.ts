@@ -4,7 +4,7 @@ import { queryBatches } from '../duckdb/bridge';
 import { arrowSchema, arrowSelectList } from '../schema/arrow-schema';
 import { ident } from '../schema/mapping';
 import { Sink } from '../sinks';
-import { shownValue } from './shown-value';
+import { shownValue } from '../common/shown-value';
 
 /** A file name in the output directory: one name, nothing that climbs out of it or hides. */
 const PLAIN_NAME = /^[A-Za-z0-9_]+$/;

@@ -1,7 +1,7 @@
 import { Database } from '../duckdb/database';
 import { LogField, LogSchema } from '../schema/log-schema';
-import { ZeekType, parseZeekType } from '../schema/zeek-type';
-import { literal } from '../schema/mapping';
+import { ZeekScalar, ZeekType, parseZeekType } from '../schema/zeek-type';
+import { SCALARS, literal } from '../schema/mapping';
 import knownLogsJson from '../schema/known-logs.json';
 
 // JSON logs carry no types. A field's Zeek type comes, in this order, from the
@@ -30,13 +30,9 @@ function guessType(structure: unknown): ZeekType {
     const element = guessType(structure[0]);
     return parseZeekType(`vector[${element.kind === 'scalar' ? element.name : 'string'}]`);
   }
-  switch (structure) {
-    case 'BOOLEAN': return parseZeekType('bool');
-    case 'UBIGINT': return parseZeekType('count');
-    case 'BIGINT': return parseZeekType('int');
-    case 'DOUBLE': return parseZeekType('double');
-    default: return parseZeekType('string');
-  }
+  // The first type of the table JSON reads as that DuckDB type (bool, int, count, double); anything else is text.
+  const name = Object.keys(SCALARS).find(n => SCALARS[n as ZeekScalar].jsonRead === structure) ?? 'string';
+  return parseZeekType(name);
 }
 
 export interface JsonLogShape {

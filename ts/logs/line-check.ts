@@ -11,8 +11,8 @@ import { openLogStream } from './log-file-scan';
 import { TsvHeader } from './tsv-header';
 import { LogSchema } from '../schema/log-schema';
 import { ZeekScalar, zeekTypeName } from '../schema/zeek-type';
-import { isText } from '../schema/mapping';
-import { shownValue } from './shown-value';
+import { SCALARS } from '../schema/mapping';
+import { shownValue } from '../common/shown-value';
 
 export interface LineProblem {
   line: number;
@@ -30,26 +30,8 @@ export interface LineRange {
   check?: LineCheck;
 }
 
-const MAX_U64 = 18446744073709551615n;
-const number = /^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|inf|infinity)$/i;
-/** A time or interval is stored in µs in 64 bits (DuckDB's TIMESTAMPTZ, about year 294,000): seconds beyond are no time. */
-const MAX_SECONDS = 9.2e12;
-
-/** Whether a number of seconds fits a time or interval column (not nan, not inf). */
-function secondsOk(value: number): boolean {
-  return Math.abs(value) <= MAX_SECONDS;
-}
-
 function scalarTextOk(scalar: ZeekScalar, text: string): boolean {
-  if (isText(scalar)) return true;
-  switch (scalar) {
-    case 'bool': return text === 'T' || text === 'F';
-    case 'count': return /^\d+$/.test(text) && BigInt(text) <= MAX_U64;
-    case 'int': return /^-?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
-    case 'port': return /^\d+$/.test(text) && Number(text) <= 65535;
-    case 'time': case 'interval': return number.test(text) && secondsOk(Number(text));
-    default: return number.test(text);
-  }
+  return SCALARS[scalar].tsvOk(text);
 }
 
 /** Checks a TSV data line against its header: field count and each value's type. */
@@ -75,16 +57,7 @@ export function tsvLineCheck(header: TsvHeader, schema: LogSchema): LineCheck {
 }
 
 function scalarJsonOk(scalar: ZeekScalar, value: unknown): boolean {
-  if (value === null) return true;
-  if (isText(scalar)) return typeof value === 'string';
-  switch (scalar) {
-    case 'bool': return typeof value === 'boolean';
-    case 'count': return Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 64;
-    case 'port': return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
-    case 'int': return Number.isInteger(value) && (value as number) >= -(2 ** 63) && (value as number) < 2 ** 63;
-    case 'time': case 'interval': return typeof value === 'number' && secondsOk(value);
-    default: return typeof value === 'number' && Number.isFinite(value);
-  }
+  return value === null || SCALARS[scalar].jsonOk(value);
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { startsWithGzip } from '../common/gzip-magic';
+import { gunzipFile } from '../common/gunzip-file';
 
 export interface HeaderLine {
   /** 1-based line number in the (decompressed) file. */
@@ -46,13 +47,10 @@ export interface DataCopy {
   dropped(line: number, bytes: number): void;
 }
 
-const NEWLINE = Buffer.from('\n');
-
 async function startsWithGzipMagic(file: string): Promise<{ gzip: boolean; size: number }> {
   const handle = await open(file, 'r');
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return { gzip: bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b, size: (await handle.stat()).size };
+    return { gzip: await startsWithGzip(handle), size: (await handle.stat()).size };
   } finally {
     await handle.close();
   }
@@ -62,11 +60,13 @@ async function startsWithGzipMagic(file: string): Promise<{ gzip: boolean; size:
 export async function openLogStream(file: string, readBytes = 1 << 20): Promise<{ stream: Readable; gzip: boolean; compressedOffset: () => number }> {
   const { gzip, size } = await startsWithGzipMagic(file);
   // Reads no bigger than the file: a 1 MB buffer for each of thousands of small logs keeps the collector busy.
-  const raw = createReadStream(file, { highWaterMark: Math.max(1 << 12, Math.min(readBytes, size)) });
-  if (!gzip) return { stream: raw, gzip, compressedOffset: () => raw.bytesRead };
-  const gunzip = createGunzip();
-  raw.on('error', e => gunzip.destroy(e));
-  return { stream: raw.pipe(gunzip), gzip, compressedOffset: () => raw.bytesRead };
+  const highWaterMark = Math.max(1 << 12, Math.min(readBytes, size));
+  if (gzip) {
+    const { stream, consumed } = gunzipFile(file, highWaterMark);
+    return { stream, gzip, compressedOffset: consumed };
+  }
+  const raw = createReadStream(file, { highWaterMark });
+  return { stream: raw, gzip, compressedOffset: () => raw.bytesRead };
 }
 
 /** Reads a log file once: hash, format, line count and header lines; copies its data lines to `copy` if given. */
@@ -104,7 +104,9 @@ export async function scanLogFile(file: string, copy?: DataCopy): Promise<Scanne
         if (partialHeader) partialHeader.push(chunk.subarray(pos, end));
         else if (copy) partialData.push(chunk.subarray(pos, nl === -1 ? end : nl + 1));
         if (end - pos >= WIDE_LINE_BYTES || lineFields > 1) {
-          for (let i = pos; i < end; i++) if (chunk[i] === 0x09) lineFields++;
+          // indexOf (memchr) rather than a loop over bytes: x509's lines of SAN lists took a second a 193 MB file.
+          const line = chunk.subarray(pos, end);
+          for (let i = line.indexOf(0x09); i !== -1; i = line.indexOf(0x09, i + 1)) lineFields++;
         }
         if (nl === -1) {
           lineStart = false;

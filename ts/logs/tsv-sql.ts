@@ -1,4 +1,5 @@
 import { TsvHeader } from './tsv-header';
+import { CSV_BUFFER_BYTES, MAX_LINE_BYTES } from './ingest-memory';
 import { LogSchema } from '../schema/log-schema';
 import { SCALARS, duckdbType, ident, literal } from '../schema/mapping';
 import { selectList } from '../schema/duckdb-table';
@@ -19,7 +20,7 @@ export function readTsvSql(files: string[], header: TsvHeader, fileSchema: LogSc
   // Header lines fail to parse and land in the rejects table, where we pass over them.
   return `read_csv([${files.map(literal).join(', ')}], delim=${literal(header.separator)}, header=false,
     quote='', escape='', auto_detect=false, new_line='\\n', nullstr=${literal(header.unsetField)},
-    max_line_size=16777216, compression=${gzip ? "'gzip'" : "'none'"}, columns={${columns.join(', ')}},
+    max_line_size=${MAX_LINE_BYTES}, buffer_size=${CSV_BUFFER_BYTES}, compression=${gzip ? "'gzip'" : "'none'"}, columns={${columns.join(', ')}},
     ${quiet ? 'ignore_errors=true' : `store_rejects=true, rejects_table=${literal(REJECTS_TABLE)}, rejects_scan=${literal(REJECTS_SCAN)}`})`;
 }
 
@@ -37,13 +38,15 @@ function valueSql(type: ZeekType, column: string, header: TsvHeader): string {
   const element = `CASE WHEN e = ${literal(unset)} THEN NULL ELSE ${scalarFromText(type.element, 'e', header)} END`;
   // Most sets have no unset or empty elements and no escapes: split (and cast) them
   // whole, and leave the per-element lambda to the rest (x509's SAN lists hold thousands).
+  const converted = m.fromTsv('x', header.emptyField);
+  // Only text that is unescaped (strings) can hold escapes or empty elements; an address's or enum's text is its value.
+  const escapable = m.tsvRead === 'VARCHAR' && converted !== 'x';
   const plain = [
     `NOT starts_with(${column}, ${literal(unset + header.setSeparator)})`,
     `NOT ends_with(${column}, ${literal(header.setSeparator + unset)})`,
     `NOT contains(${column}, ${literal(header.setSeparator + unset + header.setSeparator)})`,
-    ...(m.tsvRead === 'VARCHAR' ? [`NOT contains(${column}, '\\')`, `NOT contains(${column}, ${literal(header.emptyField)})`] : []),
+    ...(escapable ? [`NOT contains(${column}, '\\')`, `NOT contains(${column}, ${literal(header.emptyField)})`] : []),
   ].join(' AND ');
-  const converted = m.fromTsv('x', header.emptyField);
   const fast = m.tsvRead === 'VARCHAR' ? split
     : converted === 'x' ? `CAST(${split} AS ${m.tsvRead}[])`
       : `list_transform(CAST(${split} AS ${m.tsvRead}[]), x -> ${converted})`;

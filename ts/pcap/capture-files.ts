@@ -1,11 +1,9 @@
-import { systemReason } from '../system-error';
+import { systemReason } from '../common/system-error';
 import { Dirent, Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { walkFiles } from '../common/walk-files';
 
 /** Names a capture store uses; anything else in a directory is left alone. */
 const CAPTURE_NAME = /\.(pcap|pcapng|cap|trace|dump)(\.gz)?$|\.gz$/i;
-
 
 /** What a file that is not a regular file is, for a message (null: a regular file). */
 export function notRegular(s: Stats | Dirent): string | null {
@@ -21,32 +19,11 @@ export function notRegular(s: Stats | Dirent): string | null {
  * or device is listed like a file (indexing refuses it, naming it).
  */
 export async function listCaptureFiles(paths: string[]): Promise<{ files: string[]; unreadable: string[] }> {
-  const files: string[] = [];
   const unreadable: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries: Dirent[];
-    try {
-      entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    } catch (e) {
-      unreadable.push(`${dir}: cannot read: ${systemReason(e)}`); // the rest of the walk goes on
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (!entry.isSymbolicLink() && CAPTURE_NAME.test(entry.name)) files.push(path);
-    }
-  };
-  for (const path of paths) {
-    let s: Stats;
-    try {
-      s = await stat(path);
-    } catch (e) {
-      unreadable.push(`${path}: cannot read: ${systemReason(e)}`);
-      continue;
-    }
-    if (s.isDirectory()) await walk(path);
-    else files.push(path);
-  }
+  const files = await walkFiles(paths, {
+    wanted: name => CAPTURE_NAME.test(name),
+    followLinks: false,
+    unreadable: (path, _doing, e) => { unreadable.push(`${path}: cannot read: ${systemReason(e)}`); },
+  });
   return { files, unreadable };
 }

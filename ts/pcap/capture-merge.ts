@@ -5,14 +5,12 @@
 // files keeps only the overlapping few open; each one's queue is bounded (its
 // reader waits).
 
-/** A packet copied out of its reader's buffer, with the worker it goes to. */
-export interface MergedPacket {
-  micros: number;
-  nanos: number;
-  origlen: number;
-  shard: number;
-  data: Uint8Array;
-}
+/**
+ * Hands over one packet: bytes[start, end) (a view valid only during the call), its time and the worker it
+ * goes to. Plain numbers, no object per packet: at hundreds of thousands of packets a second, a typed-array
+ * view or record object each cost more than decoding the packet.
+ */
+export type PacketHandler = (bytes: Uint8Array, start: number, end: number, micros: number, nanos: number, origlen: number, shard: number) => void;
 
 export interface MergeSource {
   /** Its first packet's time (µs), known before it is opened; Infinity when it has none. */
@@ -21,13 +19,24 @@ export interface MergeSource {
    * Reads the capture: push() for each packet in file order, awaiting pause() now and then (between chunks);
    * resolves at its end. A rejection ends this capture only: the caller reports it.
    */
-  read(push: (packet: MergedPacket) => void, pause: () => Promise<void>): Promise<void>;
+  read(push: PacketHandler, pause: () => Promise<void>): Promise<void>;
 }
 
 export interface MergeSink {
-  /** Takes a packet; false when it wants no more until drained() resolves. */
-  put(packet: MergedPacket): boolean;
+  /** Takes a packet (copies its bytes); false when it wants no more until drained() resolves. */
+  put(bytes: Uint8Array, start: number, end: number, micros: number, nanos: number, origlen: number, shard: number): boolean;
   drained(): Promise<void>;
+}
+
+/** A packet waiting in its capture's queue: its bytes are arena[start, end). */
+interface QueuedPacket {
+  micros: number;
+  nanos: number;
+  origlen: number;
+  shard: number;
+  arena: Uint8Array;
+  start: number;
+  end: number;
 }
 
 /** Bytes of packets one capture may have queued before its reader waits. */
@@ -36,11 +45,15 @@ const QUEUE_BYTES = 8 << 20;
 const ARENA = 1 << 20;
 
 class OpenCapture {
-  readonly queue: MergedPacket[] = [];
+  readonly queue: QueuedPacket[] = [];
   head = 0;
   bytes = 0;
   done = false;
+  /** A packet handed straight to the sink was refused: the reader waits for the sink at its next pause. */
+  sinkFull = false;
   resume: (() => void) | undefined;
+  private arena = new Uint8Array(ARENA);
+  private used = 0;
   constructor(readonly order: number) {}
 
   get empty(): boolean {
@@ -53,24 +66,26 @@ class OpenCapture {
     const b = other.queue[other.head];
     return a.micros < b.micros || (a.micros === b.micros && (a.nanos < b.nanos || (a.nanos === b.nanos && this.order < other.order)));
   }
-}
 
-/** Copies a packet's bytes into an arena shared by the packets of one capture. */
-export class PacketArena {
-  private arena = new Uint8Array(ARENA);
-  private used = 0;
-
-  copy(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  /** Queues a copy of the packet (into an arena shared by many packets). */
+  enqueue(bytes: Uint8Array, start: number, end: number, micros: number, nanos: number, origlen: number, shard: number): void {
     const n = end - start;
     if (this.used + n > this.arena.length) {
       this.arena = new Uint8Array(Math.max(ARENA, n));
       this.used = 0;
     }
-    const out = this.arena.subarray(this.used, this.used + n);
-    out.set(bytes.subarray(start, end));
-    this.used += n;
-    return out;
+    const at = this.used;
+    this.arena.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n), at);
+    this.used = at + n;
+    this.queue.push({ micros, nanos, origlen, shard, arena: this.arena, start: at, end: at + n });
+    this.bytes += n;
   }
+}
+
+/** Whether an open capture other than `best` has a packet queued that goes before best's next. */
+function anotherBefore(open: OpenCapture[], best: OpenCapture): boolean {
+  for (const o of open) if (o !== best && !o.empty && o.before(best)) return true;
+  return false;
 }
 
 /** Sends the packets of `sources` (sorted by first packet time) to `sink` in time order; resolves when all are sent. */
@@ -88,14 +103,24 @@ export async function mergeByTime(sources: MergeSource[], sink: MergeSink, signa
     kick();
     for (const c of open) c.resume?.();
   });
+  const nextFirst = () => (next < sources.length ? sources[next].firstMicros : Infinity);
   const start = (order: number) => {
     const capture = new OpenCapture(order);
     open.push(capture);
-    const push = (p: MergedPacket) => {
-      capture.queue.push(p);
-      capture.bytes += p.data.length;
+    const push: PacketHandler = (bytes, from, to, micros, nanos, origlen, shard) => {
+      // The one capture open, nothing of it queued, and no other capture starts earlier: the packet goes
+      // straight to the sink, copied once (sequential pieces of a capture, or a single capture).
+      if (capture.empty && open.length === 1 && micros < nextFirst()) {
+        if (!sink.put(bytes, from, to, micros, nanos, origlen, shard)) capture.sinkFull = true;
+      } else {
+        capture.enqueue(bytes, from, to, micros, nanos, origlen, shard);
+      }
     };
     const pause = async () => {
+      if (capture.sinkFull) {
+        capture.sinkFull = false;
+        await sink.drained();
+      }
       kick();
       while (capture.bytes > QUEUE_BYTES && !signal?.aborted) await new Promise<void>(r => { capture.resume = r; });
       signal?.throwIfAborted();
@@ -125,14 +150,14 @@ export async function mergeByTime(sources: MergeSource[], sink: MergeSink, signa
       await new Promise<void>(r => { wake = r; });
       continue;
     }
-    const nextFirst = next < sources.length ? sources[next].firstMicros : Infinity;
+    const first = nextFirst();
     if (!best) {
       if (next === sources.length) return;
       start(next++);
       continue;
     }
-    // A capture not yet open whose first packet comes earlier opens now.
-    if (nextFirst < best.queue[best.head].micros) {
+    // A capture not yet open whose first packet may come earlier opens now (its first time has no nanoseconds).
+    if (first <= best.queue[best.head].micros) {
       start(next++);
       continue;
     }
@@ -140,11 +165,11 @@ export async function mergeByTime(sources: MergeSource[], sink: MergeSink, signa
     let full = false;
     for (;;) {
       const p = best.queue[best.head++];
-      best.bytes -= p.data.length;
-      if (!sink.put(p)) full = true;
+      best.bytes -= p.end - p.start;
+      if (!sink.put(p.arena, p.start, p.end, p.micros, p.nanos, p.origlen, p.shard)) full = true;
       if (best.empty || full) break;
       const q = best.queue[best.head];
-      if (q.micros > nextFirst || open.some(o => o !== best && !o.empty && o.before(best!))) break;
+      if (q.micros >= first || anotherBefore(open, best)) break;
     }
     if (best.head > 4096 || best.empty) {
       best.queue.splice(0, best.head);

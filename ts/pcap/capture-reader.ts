@@ -1,9 +1,11 @@
 // Streams the packet records of a pcap or pcapng file (plain or gzipped) without loading the file:
 // one reused buffer, one reused record object, no allocation per record but the data view.
-import { createReadStream } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzipFile } from '../common/gunzip-file';
 import { CaptureInfo, CaptureProblem, CaptureRecord } from './types';
+import { startsWithGzip } from '../common/gzip-magic';
+import { EPB, IDB, OPT_TSOFFSET, OPT_TSRESOL, PB, PacketBlockFields, SHB, SPB, readPacketBlock, unitsPerSecond } from './pcapng-block';
+import { ChunkReceiver, ChunkSender } from './shared-chunks';
 
 export interface ReadOptions {
   /** Once the file header (pcap) or the first SHB and IDBs (pcapng) are known; for pcapng, linkTypes may grow
@@ -18,8 +20,13 @@ export interface ReadOptions {
   onProgress?: (bytesRead: number) => void;
   /** Stop after this many records: a look at the start of a capture (its header and first packet's time). */
   maxRecords?: number;
-  /** @internal For tests: the read buffer's starting size (it grows for records that do not fit). */
+  /** @internal For tests: the read buffer's starting size (it grows for records that do not fit); for a plain file,
+   *  the chunks' headroom (longer records are joined in a buffer of their own) and, from 4 KiB, the read size. */
   bufferSize?: number;
+  /** A plain (not gzipped) file's chunks, once read here, moved to another thread (its index) without a copy. */
+  shareWith?: ChunkSender;
+  /** Read the bytes from these chunks (another thread's read of the file, shareWith there) instead of the file. */
+  chunks?: ChunkReceiver;
 }
 
 
@@ -28,17 +35,10 @@ const BUFFER_SIZE = 8 << 20;
 const FIRST_LOOK = 64 << 10;
 const PROGRESS_STEP = 4 << 20;
 /** libpcap's MAXIMUM_SNAPLEN: a pcap record claiming more than this and the file's snaplen is damage. */
-const MAX_SNAPLEN = 262144;
+export const MAX_SNAPLEN = 262144;
 /** libpcap's (starting) limit on a pcapng block: a longer one is damage. */
 const MAX_BLOCK = 16 << 20;
 
-const SHB = 0x0a0d0d0a;
-const IDB = 1;
-const PB = 2; // obsolete Packet Block
-const SPB = 3;
-const EPB = 6;
-const OPT_TSRESOL = 9;
-const OPT_TSOFFSET = 14;
 
 /** A file that is not a capture at all (or whose first pcapng section is): names the file and the byte offset. */
 export class CaptureFormatError extends Error {
@@ -47,10 +47,18 @@ export class CaptureFormatError extends Error {
   }
 }
 
-/** Where the bytes come from: the file, or its gunzipped stream. */
+/** The bytes to parse next: buf[start, end), the new ones from `fresh` on. */
+interface Parsed { buf: Uint8Array; start: number; end: number; fresh: number }
+
+/** Where the bytes come from: the file, or its gunzipped stream (or another thread's read of the file). */
 interface Source {
   /** Reads into buf from `at` up to its end; 0 at the end of the stream. */
-  read(buf: Uint8Array, at: number): Promise<number>;
+  read?(buf: Uint8Array, at: number): Promise<number>;
+  /**
+   * Or, parsed where they were read: the next chunk with the unparsed tail buf[start, end) placed in front of it;
+   * undefined at the end of the stream.
+   */
+  next?(buf: Uint8Array, start: number, end: number): Promise<Parsed | undefined>;
   /** Bytes of the file on disk consumed so far. */
   consumed(): number;
   /** Why a gzip stream broke off, once it has. */
@@ -60,35 +68,119 @@ interface Source {
 
 /** Bytes read ahead of the parser: the disk works while the records of the last read are handled. */
 const READ_AHEAD = 4 << 20;
+/** Room before each chunk's bytes for the record the chunk before ended inside (any pcap record fits). */
+const HEADROOM = MAX_SNAPLEN + 64;
+/** A chunk of the file as read, with its headroom: what a ChunkSender's pool holds. */
+export const CHUNK_BYTES = HEADROOM + READ_AHEAD;
+/** The smallest read (a test's small buffer makes small headroom, not a read per byte). */
+const MIN_READ = 4096;
 /** Reads under way at once: the disk keeps busy while the parser works through a chunk. */
 const READS_AHEAD = 2;
 
-function fileSource(handle: FileHandle, chunkSize = READ_AHEAD): Source {
+/** Chunks to read into: take one, give it back when done (a ChunkSender passes it on to another thread then). */
+interface ChunkPool {
+  take(): Promise<{ id: number; chunk: Uint8Array }>;
+  /** Done here with chunk `id`, whose file bytes are [start, start + length). */
+  done(id: number, start: number, length: number): void;
+}
+
+/** Chunks of this thread's own, `count` of `bytes` each. */
+function ownChunks(count: number, bytes: number): ChunkPool {
+  const chunks = Array.from({ length: count }, () => new Uint8Array(bytes));
+  const free = chunks.map((_, id) => id);
+  return {
+    // A chunk is taken only for a read ahead, and at most READS_AHEAD + 1 are in use: one is always free.
+    take: async () => {
+      const id = free.shift()!;
+      return { id, chunk: chunks[id] };
+    },
+    done: id => { free.push(id); },
+  };
+}
+
+/**
+ * The file read in chunks, each parsed where it was read (no copy into a parse buffer): a record cut by a chunk's
+ * end is copied into the next chunk's headroom, in front of its bytes (or, longer than that, into a buffer made for it).
+ */
+function fileSource(handle: FileHandle, readSize: number, share?: ChunkSender, headroom = HEADROOM): Source {
+  const head = share ? HEADROOM : Math.max(1, Math.min(HEADROOM, readSize, headroom));
+  const pool: ChunkPool = share ?? ownChunks(READS_AHEAD + 1, head + readSize);
   let position = 0;
   let consumed = 0;
-  let pending: Buffer = Buffer.alloc(0);
+  /** The chunk being parsed (-1: none, or a buffer of its own), and its file bytes. */
+  let current = -1;
+  let currentStart = 0;
+  let currentLength = 0;
   let ended = false;
-  // Chunks in turn: one being parsed, the others being read into (a chunk is read into only once it is used up).
-  const chunks = Array.from({ length: READS_AHEAD + 1 }, () => Buffer.allocUnsafe(chunkSize));
-  let turn = 0;
-  const ahead: Promise<Buffer>[] = [];
-  const fetch = (): Promise<Buffer> => {
-    const chunk = chunks[turn];
-    turn = (turn + 1) % chunks.length;
+  const ahead: Promise<{ id: number; chunk: Uint8Array; n: number }>[] = [];
+  const fetch = async (): Promise<{ id: number; chunk: Uint8Array; n: number }> => {
     const at = position;
-    position += chunkSize;
-    return handle.read(chunk, 0, chunkSize, at).then(r => chunk.subarray(0, r.bytesRead));
+    position += readSize;
+    const { id, chunk } = await pool.take();
+    const r = await handle.read(chunk, head, readSize, at);
+    return { id, chunk, n: r.bytesRead };
   };
+  const release = () => {
+    if (current >= 0) pool.done(current, currentStart, currentLength);
+    current = -1;
+  };
+  return {
+    async next(buf, start, end) {
+      if (ended) return undefined;
+      while (ahead.length < READS_AHEAD) ahead.push(fetch());
+      const { id, chunk, n } = await ahead.shift()!;
+      const tail = end - start;
+      if (n === 0) {
+        pool.done(id, head, 0);
+        ended = true;
+        return undefined;
+      }
+      consumed += n;
+      let parsed: Parsed;
+      if (tail <= head) {
+        if (tail) chunk.set(buf.subarray(start, end), head - tail);
+        release();
+        current = id;
+        currentStart = head;
+        currentLength = n;
+        parsed = { buf: chunk, start: head - tail, end: head + n, fresh: head };
+      } else {
+        // A record longer than the headroom (a pcapng block): it and the chunk's bytes in a buffer of their own.
+        const joined = new Uint8Array(tail + n);
+        joined.set(buf.subarray(start, end));
+        joined.set(chunk.subarray(head, head + n), tail);
+        release();
+        pool.done(id, head, n);
+        parsed = { buf: joined, start: 0, end: tail + n, fresh: tail };
+      }
+      ahead.push(fetch()); // into the chunk just given back (or, shared, the next the other thread frees)
+      return parsed;
+    },
+    consumed: () => consumed,
+    close: async () => {
+      // A read stopped early (damage) passes on the chunk it stopped in: the other thread stops where this one did.
+      release();
+      await Promise.all(ahead.map(a => a.catch(() => undefined)));
+      await handle.close();
+    },
+  };
+}
+
+/** Bytes handed over by another thread's read of the file (shared chunks, each given back once copied out). */
+function chunkSource(from: ChunkReceiver): Source {
+  let pending: Uint8Array = new Uint8Array(0);
+  let consumed = 0;
+  let ended = false;
   return {
     async read(buf, at) {
       let n = 0;
       while (at + n < buf.length && !ended) {
         if (!pending.length) {
-          if (n > 0) break; // hand over what is here rather than wait for the disk
-          while (ahead.length < READS_AHEAD) ahead.push(fetch());
-          pending = await ahead.shift()!;
-          if (!pending.length) { ended = true; break; }
-          ahead.push(fetch());
+          if (n > 0) break;
+          const next = await from.next();
+          if (!next) ended = true;
+          else pending = next;
+          continue;
         }
         const take = Math.min(pending.length, buf.length - at - n);
         buf.set(pending.subarray(0, take), at + n);
@@ -99,18 +191,13 @@ function fileSource(handle: FileHandle, chunkSize = READ_AHEAD): Source {
       return n;
     },
     consumed: () => consumed,
-    close: async () => {
-      await Promise.all(ahead.map(a => a.catch(() => undefined)));
-      await handle.close();
-    },
+    close: async () => from.giveBack(),
   };
 }
 
 function gzipSource(file: string): Source {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  const gunzip = createGunzip({ chunkSize: 1 << 18 });
-  raw.on('error', e => gunzip.destroy(e));
-  const chunks: AsyncIterator<Buffer> = raw.pipe(gunzip)[Symbol.asyncIterator]();
+  const gunzipped = gunzipFile(file, 1 << 20, { chunkSize: 1 << 18 });
+  const chunks: AsyncIterator<Buffer> = gunzipped.stream[Symbol.asyncIterator]();
   let pending: Buffer | undefined;
   let ended = false;
   const source: Source = {
@@ -135,10 +222,9 @@ function gzipSource(file: string): Source {
       }
       return n;
     },
-    consumed: () => raw.bytesRead,
+    consumed: gunzipped.consumed,
     async close() {
-      gunzip.destroy();
-      raw.destroy();
+      gunzipped.stream.destroy();
     },
   };
   return source;
@@ -174,19 +260,6 @@ interface Interface {
   tsresol: number;
 }
 
-/**
- * Reads every packet record of `file` (pcap or pcapng, gzipped or not) and hands each to onRecord, one reused
- * object valid only during the call. Damage inside the file goes to onProblem and the records before it are
- * kept; the promise rejects only when the file cannot be opened (a system error) or is not a capture at all
- * (a CaptureFormatError).
- */
-/** Whether an open file starts with gzip's magic bytes. */
-async function startsWithGzip(handle: FileHandle): Promise<boolean> {
-  const magic = new Uint8Array(2);
-  const { bytesRead } = await handle.read(magic, 0, 2, 0);
-  return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-}
-
 /** Whether a capture file is gzip-compressed (by its content, not its name). */
 export async function isGzipCapture(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
@@ -197,23 +270,46 @@ export async function isGzipCapture(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * Reads every packet record of `file` (pcap or pcapng, gzipped or not) and hands each to onRecord, one reused
+ * object valid only during the call. Damage inside the file goes to onProblem and the records before it are
+ * kept; the promise rejects only when the file cannot be opened (a system error) or is not a capture at all
+ * (a CaptureFormatError).
+ */
 export async function readCapture(
   file: string,
   onRecord: (record: CaptureRecord) => void,
   options: ReadOptions = {},
 ): Promise<CaptureInfo> {
-  const handle = await open(file, 'r');
-  let source: Source;
-  let gzip: boolean;
+  if (options.chunks) return readFrom(file, false, chunkSource(options.chunks), onRecord, options);
+  const share = options.shareWith;
   try {
-    gzip = await startsWithGzip(handle);
-    // A look at the first records needs no 20 MiB of buffers (analyze looks at thousands of captures).
-    source = gzip ? gzipSource(file) : fileSource(handle, options.maxRecords !== undefined ? FIRST_LOOK : READ_AHEAD);
+    const handle = await open(file, 'r');
+    let source: Source;
+    let gzip: boolean;
+    try {
+      gzip = await startsWithGzip(handle);
+      if (gzip && share) throw new Error(`${file}: a gzipped capture's chunks are not shared`);
+      // A look at the first records needs no 20 MiB of buffers (analyze looks at thousands of captures).
+      const readSize = share ? READ_AHEAD : options.bufferSize !== undefined ? Math.max(MIN_READ, options.bufferSize)
+        : options.maxRecords !== undefined ? FIRST_LOOK : READ_AHEAD;
+      source = gzip ? gzipSource(file) : fileSource(handle, readSize, share, options.bufferSize);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+    if (gzip) await handle.close();
+    return await readFrom(file, gzip, source, onRecord, options);
   } catch (e) {
-    await handle.close();
+    // The other thread's read ends as this one did.
+    share?.end((e as Error).message);
     throw e;
+  } finally {
+    share?.end();
   }
-  if (gzip) await handle.close();
+}
+
+async function readFrom(file: string, gzip: boolean, source: Source, onRecord: (record: CaptureRecord) => void, options: ReadOptions): Promise<CaptureInfo> {
   try {
     return await new Reader(file, gzip, source, onRecord, options).read();
   } finally {
@@ -233,6 +329,8 @@ class Reader {
   private infoSent = false;
   private readonly info: CaptureInfo;
   private readonly record = new ReusedRecord();
+  /** The packet block being read (reused). */
+  private readonly fields: PacketBlockFields = { interfaceId: 0, high: 0, low: 0, caplen: 0, origlen: 0, dataOffset: 0 };
   /** Records longer than the snaplen: reported once, at the first, with their number. */
   private overSnaplen = 0;
   /** Records handed out so far. */
@@ -246,7 +344,8 @@ class Reader {
     private readonly onRecord: (record: CaptureRecord) => void,
     private readonly options: ReadOptions,
   ) {
-    this.buf = new Uint8Array(Math.max(1, options.bufferSize ?? (options.maxRecords !== undefined ? FIRST_LOOK : BUFFER_SIZE)));
+    // A source parsed where it reads needs no buffer of the reader's own.
+    this.buf = new Uint8Array(source.next ? 0 : Math.max(1, options.bufferSize ?? (options.maxRecords !== undefined ? FIRST_LOOK : BUFFER_SIZE)));
     this.view = new DataView(this.buf.buffer);
     this.info = {
       format: 'pcap', gzip, littleEndian: true, nanosecond: false, snaplen: 0, linkTypes: [], interfaces: [], sections: [], headerLength: 0,
@@ -257,11 +356,11 @@ class Reader {
     await this.need(4);
     const have = this.end - this.start;
     if (have === 0) throw new CaptureFormatError(this.file, 0, `empty file${this.gzipNote()}`);
-    const magic = have >= 4 ? this.view.getUint32(0, false) : 0;
+    const magic = have >= 4 ? this.view.getUint32(this.start, false) : 0;
     if (magic === SHB) await this.readPcapng();
     else if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d || magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) await this.readPcap(magic);
     else {
-      const first = Array.from(this.buf.subarray(0, Math.min(4, have)), b => b.toString(16).padStart(2, '0')).join(' ');
+      const first = Array.from(this.buf.subarray(this.start, this.start + Math.min(4, have)), b => b.toString(16).padStart(2, '0')).join(' ');
       throw new CaptureFormatError(this.file, 0, `not a pcap or pcapng file (first bytes ${first})${this.gzipNote()}`);
     }
     if (this.overSnaplen > 0) {
@@ -299,6 +398,7 @@ class Reader {
 
   /** Moves the unparsed tail to the front (growing the buffer if the tail fills it) and reads once. */
   private async more(): Promise<void> {
+    if (this.source.next) return this.nextChunk(this.source.next);
     if (this.start > 0) {
       this.buf.copyWithin(0, this.start, this.end);
       this.base += this.start;
@@ -310,7 +410,7 @@ class Reader {
       this.buf = grown;
       this.view = new DataView(grown.buffer);
     }
-    const n = await this.source.read(this.buf, this.end);
+    const n = await this.source.read!(this.buf, this.end);
     if (n === 0) this.eof = true;
     else {
       // A consumer that passes the bytes on (into Zeek) slows the reading down to its pace.
@@ -318,6 +418,31 @@ class Reader {
       if (passing) await passing;
     }
     this.end += n;
+    this.progress();
+  }
+
+  /** more() for a source parsed where it reads: the next chunk, with what is left unparsed in front of it. */
+  private async nextChunk(next: NonNullable<Source['next']>): Promise<void> {
+    const got = await next(this.buf, this.start, this.end);
+    if (!got) {
+      this.eof = true;
+    } else {
+      // The stream offset of the first unparsed byte stays where it was.
+      this.base += this.start - got.start;
+      if (got.buf !== this.buf) {
+        this.buf = got.buf;
+        this.view = new DataView(got.buf.buffer, got.buf.byteOffset, got.buf.byteLength);
+      }
+      this.start = got.start;
+      this.end = got.end;
+      // A consumer that passes the bytes on (into Zeek) slows the reading down to its pace.
+      const passing = this.options.onData?.(got.buf.subarray(got.fresh, got.end));
+      if (passing) await passing;
+    }
+    this.progress();
+  }
+
+  private progress(): void {
     const consumed = this.source.consumed();
     if (consumed - this.reported >= PROGRESS_STEP) {
       this.reported = consumed;
@@ -351,17 +476,18 @@ class Reader {
     const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
     const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
     if (!(await this.need(24))) {
-      throw new CaptureFormatError(this.file, 0, `pcap file header truncated: ${this.end} of 24 bytes${this.gzipNote()}`);
+      throw new CaptureFormatError(this.file, 0, `pcap file header truncated: ${this.end - this.start} of 24 bytes${this.gzipNote()}`);
     }
     info.littleEndian = le;
     info.nanosecond = nano;
-    info.snaplen = this.view.getUint32(16, le);
+    const header = this.start;
+    info.snaplen = this.view.getUint32(header + 16, le);
     // The upper bits of this field may carry the FCS length; the link type is the low 16 bits.
-    const linkType = this.view.getUint32(20, le) & 0xffff;
+    const linkType = this.view.getUint32(header + 20, le) & 0xffff;
     info.linkTypes.push(linkType);
     info.interfaces.push({ linkType, snaplen: info.snaplen, tsresol: nano ? 9 : 6, tsoffset: 0 });
     info.headerLength = 24;
-    this.start = 24;
+    this.start = header + 24;
     this.sendInfo();
 
     const snaplen = info.snaplen || MAX_SNAPLEN;
@@ -505,10 +631,7 @@ class Reader {
       if (first?.snaplen) caplen = Math.min(caplen, first.snaplen);
     } else {
       if (length < 32) return this.problem(at, `packet block of ${length} bytes is too short: skipped`, 'error');
-      id = type === EPB ? view.getUint32(pos + 8, le) : view.getUint16(pos + 8, le);
-      caplen = view.getUint32(pos + 20, le);
-      origlen = view.getUint32(pos + 24, le);
-      dataAt = pos + 28;
+      ({ interfaceId: id, caplen, origlen, dataOffset: dataAt } = readPacketBlock(view, pos, le, type, this.fields));
       if (caplen > length - 32) {
         return this.problem(at, `packet block claims caplen ${caplen} but has room for ${length - 32} bytes: skipped`, 'error');
       }
@@ -519,7 +642,7 @@ class Reader {
     }
     if (iface.snaplen && caplen > iface.snaplen) this.overSnaplenAt(at, caplen);
     // A Simple Packet Block has no timestamp: it keeps the previous packet's.
-    if (type !== SPB) setTimestamp(record, view.getUint32(pos + 12, le), view.getUint32(pos + 16, le), iface);
+    if (type !== SPB) setTimestamp(record, this.fields.high, this.fields.low, iface);
     record.offset = at;
     record.recordLength = length;
     record.caplen = caplen;
@@ -550,8 +673,7 @@ function readInterface(view: DataView, pos: number, length: number, le: boolean)
     if (code === OPT_TSRESOL && size >= 1) {
       const resol = view.getUint8(o + 4);
       iface.tsresol = resol;
-      // High bit set: the unit is 2^-n seconds, else 10^-n.
-      iface.bigUnitsPerSecond = resol & 0x80 ? 1n << BigInt(resol & 0x7f) : 10n ** BigInt(resol);
+      iface.bigUnitsPerSecond = unitsPerSecond(resol);
       iface.unitsPerSecond = Number(iface.bigUnitsPerSecond);
     } else if (code === OPT_TSOFFSET && size >= 8) {
       iface.offsetMicros = Number(view.getBigInt64(o + 4, le)) * 1e6;
@@ -563,7 +685,7 @@ function readInterface(view: DataView, pos: number, length: number, le: boolean)
 
 /** A pcapng timestamp (high, low) of an interface described by its if_tsresol byte and if_tsoffset (s): µs and the ns past them. */
 export function blockTime(high: number, low: number, tsresol: number, tsoffset: number): Pick<CaptureRecord, 'micros' | 'nanos'> {
-  const bigUnitsPerSecond = tsresol & 0x80 ? 1n << BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);
+  const bigUnitsPerSecond = unitsPerSecond(tsresol);
   const time = { micros: 0, nanos: 0 } as CaptureRecord;
   setTimestamp(time, high, low, { unitsPerSecond: Number(bigUnitsPerSecond), bigUnitsPerSecond, offsetMicros: tsoffset * 1e6 } as Interface);
   return time;

@@ -1,7 +1,11 @@
 // Writes packet records taken from other captures into one capture: pcap when
 // every source is a pcap of one link type and time resolution (records copied
-// as they are), else pcapng with an interface per source interface.
+// as they are), else pcapng with an interface per source interface. The one home
+// of pcap file and record headers: the pcap streams Zeek reads on its stdin
+// (ts/zeek's feeds, analyze --follow's marker) are written with them too.
+import { MAX_SNAPLEN } from './capture-reader';
 import { CaptureInterface } from './types';
+import { EPB, IDB, PB, PacketBlockFields, SHB, SPB, readPacketBlock, unitsPerSecond } from './pcapng-block';
 
 /** A capture packets are copied from, as the index describes it. */
 export interface SourceCapture {
@@ -33,13 +37,63 @@ export function recordSize(head: Buffer, source: SourceCapture): number {
   return blockIsLittleEndian(head) ? head.readUInt32LE(4) : head.readUInt32BE(4);
 }
 
-const EPB = 6;
-const PB = 2;
-const SPB = 3;
 
 const u16 = (v: number, le: boolean) => { const b = Buffer.alloc(2); if (le) b.writeUInt16LE(v); else b.writeUInt16BE(v); return b; };
 const u32 = (v: number, le: boolean) => { const b = Buffer.alloc(4); if (le) b.writeUInt32LE(v >>> 0); else b.writeUInt32BE(v >>> 0); return b; };
 const padding = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
+
+/** Bytes of a pcap file header; a record's header is 16. */
+export const PCAP_HEADER = 24;
+export const PCAP_RECORD_HEADER = 16;
+
+/** How a pcap stream writes its headers: byte order and time unit (µs or ns). */
+export interface PcapFormat { linkType: number; littleEndian: boolean; nanosecond: boolean }
+
+/** A pcap file header (version 2.4, no time zone) of `format`; snaplen libpcap's largest unless given. */
+export function pcapHeader(format: PcapFormat, snaplen = MAX_SNAPLEN): Buffer {
+  const le = format.littleEndian;
+  return Buffer.concat([u32(format.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, le), u16(2, le), u16(4, le), u32(0, le), u32(0, le),
+    u32(snaplen, le), u32(format.linkType, le)]);
+}
+
+/** Sets the snaplen of the pcap file header at the start of `header` to libpcap's largest (Zeek takes any record then). */
+export function widenSnaplen(header: Buffer, littleEndian: boolean): void {
+  if (littleEndian) header.writeUInt32LE(MAX_SNAPLEN, 16);
+  else header.writeUInt32BE(MAX_SNAPLEN, 16);
+}
+
+/** A little-endian 32-bit value byte by byte (Buffer's writeUInt32LE checks its arguments each time: the feeds' hot loop). */
+function put32LE(c: Uint8Array, at: number, v: number): void {
+  c[at] = v;
+  c[at + 1] = v >>> 8;
+  c[at + 2] = v >>> 16;
+  c[at + 3] = v >>> 24;
+}
+
+/**
+ * A pcap record header at `at` of `into`: the time `micros` (+ `nanos` when the stream is nanosecond), the captured
+ * and original lengths. Little-endian nanosecond (the feeds' own streams) is written without branches.
+ */
+export function putRecordHeader(into: Uint8Array, at: number, micros: number, nanos: number, caplen: number, origlen: number,
+  format: Pick<PcapFormat, 'littleEndian' | 'nanosecond'> = NS_LE): void {
+  const seconds = Math.floor(micros / 1e6);
+  if (format === NS_LE) {
+    put32LE(into, at, seconds);
+    put32LE(into, at + 4, (micros - seconds * 1e6) * 1000 + nanos);
+    put32LE(into, at + 8, caplen);
+    put32LE(into, at + 12, origlen);
+    return;
+  }
+  const view = new DataView(into.buffer, into.byteOffset + at, PCAP_RECORD_HEADER);
+  const le = format.littleEndian;
+  view.setUint32(0, seconds, le);
+  view.setUint32(4, format.nanosecond ? (micros - seconds * 1e6) * 1000 + nanos : micros - seconds * 1e6, le);
+  view.setUint32(8, caplen, le);
+  view.setUint32(12, origlen, le);
+}
+
+/** Little-endian, nanosecond: how the feeds write the streams they make themselves. */
+const NS_LE = { littleEndian: true, nanosecond: true } as const;
 
 export function outputFormat(sources: SourceCapture[]): 'pcap' | 'pcapng' {
   const first = sources[0];
@@ -53,8 +107,7 @@ export function pcapChunks(records: SourceRecord[], sources: SourceCapture[]): B
   const first = sources[0];
   const le = first ? first.littleEndian : true;
   const snaplen = Math.max(65535, ...sources.map(c => c.snaplen));
-  const chunks: Buffer[] = [Buffer.concat([u32(first?.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, le), u16(2, le), u16(4, le), u32(0, le), u32(0, le),
-    u32(snaplen, le), u32(first?.interfaces[0].linkType ?? 1, le)])];
+  const chunks: Buffer[] = [pcapHeader({ linkType: first?.interfaces[0].linkType ?? 1, littleEndian: le, nanosecond: !!first?.nanosecond }, snaplen)];
   for (const { source, bytes } of records) {
     if (source.littleEndian === le) { chunks.push(bytes); continue; }
     const read = (i: number) => (source.littleEndian ? bytes.readUInt32LE(i) : bytes.readUInt32BE(i));
@@ -77,12 +130,7 @@ function interfaceBlock(i: CaptureInterface): Buffer {
   if (i.tsresol !== 6) options.push(option(9, Buffer.from([i.tsresol])));
   if (i.tsoffset !== 0) { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(i.tsoffset)); options.push(option(14, b)); }
   if (options.length) options.push(Buffer.alloc(4)); // opt_endofopt
-  return block(1, Buffer.concat([u16(i.linkType, true), u16(0, true), u32(i.snaplen, true), ...options]));
-}
-
-/** Units per second of an interface's timestamps. */
-function unitsPerSecond(tsresol: number): bigint {
-  return tsresol & 0x80 ? 1n << BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);
+  return block(IDB, Buffer.concat([u16(i.linkType, true), u16(0, true), u32(i.snaplen, true), ...options]));
 }
 
 function enhancedPacket(interfaceId: number, units: bigint, caplen: number, origlen: number, data: Buffer): Buffer {
@@ -99,7 +147,7 @@ function enhancedPacket(interfaceId: number, units: bigint, caplen: number, orig
  */
 export function pcapngChunks(records: SourceRecord[]): Buffer[] {
   const shb = Buffer.concat([u32(0x1a2b3c4d, true), u16(1, true), u16(0, true), Buffer.alloc(8, 0xff)]);
-  const chunks: Buffer[] = [block(0x0a0d0d0a, shb)];
+  const chunks: Buffer[] = [block(SHB, shb)];
   const numbers = new Map<string, number>();
   const interfaceNumber = (source: SourceCapture, global: number): number => {
     const key = `${source.id}:${global}`;
@@ -127,21 +175,17 @@ export function pcapngChunks(records: SourceRecord[]): Buffer[] {
     const le = blockIsLittleEndian(bytes);
     const read32 = (i: number) => (le ? bytes.readUInt32LE(i) : bytes.readUInt32BE(i));
     const type = read32(0);
-    if (type === EPB) {
-      const id = interfaceNumber(source, section.firstInterface + read32(8));
-      if (le) {
+    if (type === EPB || type === PB) {
+      const f = readPacketBlock(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), 0, le, type, {} as PacketBlockFields);
+      const id = interfaceNumber(source, section.firstInterface + f.interfaceId);
+      if (type === EPB && le) {
         const copy = Buffer.from(bytes);
         copy.writeUInt32LE(id, 8);
         chunks.push(copy);
       } else {
-        const caplen = read32(20);
-        chunks.push(enhancedPacket(id, (BigInt(read32(12)) << 32n) | BigInt(read32(16)), caplen, read32(24), bytes.subarray(28, 28 + caplen)));
+        chunks.push(enhancedPacket(id, (BigInt(f.high) << 32n) | BigInt(f.low), f.caplen, f.origlen,
+          bytes.subarray(f.dataOffset, f.dataOffset + f.caplen)));
       }
-    } else if (type === PB) {
-      const local = le ? bytes.readUInt16LE(8) : bytes.readUInt16BE(8);
-      const id = interfaceNumber(source, section.firstInterface + local);
-      const caplen = read32(20);
-      chunks.push(enhancedPacket(id, (BigInt(read32(12)) << 32n) | BigInt(read32(16)), caplen, read32(24), bytes.subarray(28, 28 + caplen)));
     } else if (type === SPB) {
       const global = section.firstInterface;
       const id = interfaceNumber(source, global);

@@ -2,9 +2,9 @@
 // index. Plain SQL (no UDFs), so any DuckDB client can query it.
 import { Database } from '../duckdb/database';
 import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
-import { PCAP } from './index-tables';
+import { KEY_COLUMN, OLD_LAYOUT_COLUMN, PCAP, ensurePcapTables } from './index-tables';
 import { FRAGMENT } from './flow-segments';
-import { ident, literal } from '../duckdb/sql-text';
+import { ident, literal } from '../schema/sql-text';
 
 /** The table's top-level column names; none when there is no such table. */
 export async function columnsOf(db: Database, schema: string, table: string): Promise<Set<string>> {
@@ -77,8 +77,8 @@ FROM chosen s`;
 }
 
 /** The view's SQL: the spans joined to the packet index, one row per packet. */
-export function connPacketsSql(connColumns: Set<string>): string {
-  const flowColumns = `f.capture_id, f.a_addr, f.a_port, f.offsets, f.ts, f.from_a, f.fragment`;
+function connPacketsSql(connColumns: Set<string>): string {
+  const flowColumns = `f.capture_id, f.a_addr, f.a_port, f.first_ts, f.first_offset, f.offset_deltas, f.ts_deltas, f.from_a, f.fragment`;
   const window = `f.last_ts >= k.from_ts AND (k.next_ts IS NULL OR f.first_ts < k.next_ts)`;
   return `CREATE OR REPLACE VIEW conn_packets AS
 WITH k AS (${connSpansSql(connColumns)}
@@ -94,8 +94,8 @@ WITH k AS (${connSpansSql(connColumns)}
   WHERE k.community_id IS NULL AND ${window}
 ), packets AS (
   SELECT uid, from_ts, next_ts, capture_id, a_addr = orig_h AND a_port = orig_port AS orig_is_a,
-    unnest(offsets) AS "offset", unnest(ts) AS ts, unnest(from_a) AS from_a,
-    unnest(fragment) AS fragment
+    first_offset + unnest(offset_deltas) AS "offset", make_timestamptz(epoch_us(first_ts) + unnest(ts_deltas)) AS ts,
+    unnest(from_a) AS from_a, unnest(fragment) AS fragment
   FROM flows
 )
 SELECT p.uid, cap.path AS file, p.capture_id, p."offset", p.ts,
@@ -109,6 +109,7 @@ WHERE p.ts >= p.from_ts AND (p.next_ts IS NULL OR p.ts < p.next_ts)`;
 export async function ensureConnPacketsView(db: Database): Promise<boolean> {
   const conn = await columnsOf(db, 'main', 'conn');
   const index = await columnsOf(db, PCAP, 'flow_packets');
+  if (index.size && (index.has(OLD_LAYOUT_COLUMN) || !index.has(KEY_COLUMN))) await ensurePcapTables(db); // converts it
   if (conn.size === 0 || index.size === 0) return false;
   await db.run(connPacketsSql(conn));
   // Extraction looks a conn up by uid, and its flow's other conns by Community ID: lookups, not scans of conn, so

@@ -21,10 +21,12 @@ export function flowPacketsBatch(c: FlowColumns, captureId: number): arrow.Recor
     first_ts: arrow.makeData({ type: timestamp, length: n, data: c.firstTs }),
     last_ts: arrow.makeData({ type: timestamp, length: n, data: c.lastTs }),
     packets: arrow.makeData({ type: new arrow.Uint32(), length: n, data: c.packetCounts }),
-    offsets: list(new arrow.Uint64(), arrow.makeData({ type: new arrow.Uint64(), length: total, data: c.offsets })),
-    ts: list(timestamp, arrow.makeData({ type: timestamp, length: total, data: c.ts })),
+    first_offset: arrow.makeData({ type: new arrow.Uint64(), length: n, data: c.firstOffset }),
+    offset_deltas: list(new arrow.Uint64(), arrow.makeData({ type: new arrow.Uint64(), length: total, data: c.offsetDeltas })),
+    ts_deltas: list(new arrow.Int64(), arrow.makeData({ type: new arrow.Int64(), length: total, data: c.tsDeltas })),
     from_a: list(new arrow.Bool(), arrow.makeData({ type: new arrow.Bool(), length: total, data: c.fromA })),
     fragment: list(new arrow.Uint8(), arrow.makeData({ type: new arrow.Uint8(), length: total, data: c.fragment })),
+    community_key: arrow.makeData({ type: new arrow.Uint32(), length: n, data: c.communityKey }),
   };
   const fields = Object.entries(columns).map(([name, data]) => new arrow.Field(name, data.type, false));
   const struct = arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children: Object.values(columns) });

@@ -68,27 +68,78 @@ export function flowTuple(layer: FlowLayer, out: FlowTuple): FlowTuple {
   return out;
 }
 
-/** Flows by their key bytes, without a string per packet: buckets by hash, keys compared byte by byte. */
+/** Longest key: protocol, two ports, two IPv6 addresses. */
+const KEY_STRIDE = 40;
+
+/**
+ * Flows by their key bytes, in typed arrays: open addressing over entry numbers, each entry's key at a fixed
+ * stride. No object, string or typed array per flow (a Map of buckets of key copies made the scavenger copy
+ * tens of thousands of small objects and array buffers).
+ */
 export class FlowTable<T> {
-  private readonly buckets = new Map<number, { key: Uint8Array; value: T }[]>();
+  private readonly values: T[] = [];
+  /** Per slot, its entry's number + 1; 0 is empty. Never more than half full. */
+  private slots = new Int32Array(1 << 12);
+  private keys = new Uint8Array(1024 * KEY_STRIDE);
+  private lengths = new Uint8Array(1024);
+  private hashes = new Int32Array(1024);
 
   get(t: FlowTuple): T | undefined {
-    const bucket = this.buckets.get(t.hash);
-    if (!bucket) return undefined;
-    for (const entry of bucket) {
-      const key = entry.key;
-      if (key.length !== t.keyLength) continue;
-      let same = true;
-      for (let i = 0; i < key.length; i++) if (key[i] !== t.key[i]) { same = false; break; }
-      if (same) return entry.value;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const hash = t.hash;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const e = slots[s] - 1;
+      if (e < 0) return undefined;
+      if (this.hashes[e] === hash && this.sameKey(e, t)) return this.values[e];
     }
-    return undefined;
   }
 
+  /** Adds a key get() did not find. */
   set(t: FlowTuple, value: T): void {
-    const entry = { key: t.key.slice(0, t.keyLength), value };
-    const bucket = this.buckets.get(t.hash);
-    if (bucket) bucket.push(entry);
-    else this.buckets.set(t.hash, [entry]);
+    const e = this.values.length;
+    if (e === this.lengths.length) this.growEntries();
+    this.values.push(value);
+    this.hashes[e] = t.hash;
+    this.lengths[e] = t.keyLength;
+    this.keys.set(t.key.subarray(0, t.keyLength), e * KEY_STRIDE);
+    if (2 * (e + 1) > this.slots.length) this.growSlots();
+    else this.place(this.slots, e);
+  }
+
+  private sameKey(e: number, t: FlowTuple): boolean {
+    const n = t.keyLength;
+    if (this.lengths[e] !== n) return false;
+    const keys = this.keys;
+    const key = t.key;
+    const at = e * KEY_STRIDE;
+    for (let i = 0; i < n; i++) if (keys[at + i] !== key[i]) return false;
+    return true;
+  }
+
+  private place(slots: Int32Array, e: number): void {
+    const mask = slots.length - 1;
+    let s = this.hashes[e] & mask;
+    while (slots[s] !== 0) s = (s + 1) & mask;
+    slots[s] = e + 1;
+  }
+
+  private growEntries(): void {
+    const n = this.lengths.length * 2;
+    const keys = new Uint8Array(n * KEY_STRIDE);
+    keys.set(this.keys);
+    this.keys = keys;
+    const lengths = new Uint8Array(n);
+    lengths.set(this.lengths);
+    this.lengths = lengths;
+    const hashes = new Int32Array(n);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+  }
+
+  private growSlots(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    for (let e = 0; e < this.values.length; e++) this.place(slots, e);
+    this.slots = slots;
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
-import { literal } from '../duckdb/sql-text';
+import { literal } from '../schema/sql-text';
 import { availableParallelism } from 'node:os';
 import type * as Store from './store-capture';
 import { PCAP, dropCaptures, ensurePcapTables } from './index-tables';
@@ -13,7 +13,7 @@ import { ensureConnPacketsView } from './conn-packets';
 import { ContentHasher } from './content-hash';
 import { fingerprint } from './fingerprint';
 import { notRegular } from './capture-files';
-import { systemReason } from '../system-error';
+import { systemReason } from '../common/system-error';
 
 export { fingerprint };
 

@@ -1,12 +1,12 @@
 // One capture read once, start to end: every packet decoded and placed in its
 // flows, and what was wrong inside the file. No database here: this runs on a
 // scan worker (or in the caller's thread when the bytes also go elsewhere).
-import { readCapture } from './capture-reader';
-import { decodePacket } from './decode';
+import { ReadOptions, readCapture } from './capture-reader';
+import { PacketDecoder } from './decode';
 import { FlowColumns, FlowSegments } from './flow-segments';
 import { CaptureInfo, CaptureProblem, CaptureRecord, DecodedPacket } from './types';
 
-export interface ScanOptions {
+export interface ScanOptions extends Pick<ReadOptions, 'shareWith' | 'chunks'> {
   /** Bytes of the file consumed so far (at most every few MiB). */
   onProgress?: (bytesRead: number) => void;
   /** Every byte as it is read, in order (decompressed); reading waits for it. */
@@ -27,7 +27,19 @@ export interface ScannedCapture {
   problems: CaptureProblem[];
 }
 
-const decoded: DecodedPacket = { layers: [], count: 0 };
+/**
+ * Reads `file` and decodes every packet for `onPacket`, without placing it in flows (a worker host's read: the
+ * logger host indexes); rejects only when it cannot be read as a capture at all.
+ */
+export function decodeCapture(file: string, options: ScanOptions & { onProblem?: (problem: CaptureProblem) => void }): Promise<CaptureInfo> {
+  // A decoder and its output of this read's own (reads of other captures may interleave with it).
+  const decoder = new PacketDecoder();
+  const decoded: DecodedPacket = { layers: [], count: 0 };
+  return readCapture(file, record => {
+    decoder.decode(record.bytes, record.linkType, decoded, record.dataOffset, record.dataOffset + record.caplen);
+    options.onPacket?.(record, decoded);
+  }, { onProblem: options.onProblem, onProgress: options.onProgress, onData: options.onData, shareWith: options.shareWith, chunks: options.chunks });
+}
 
 /** Scans `file`; rejects only when it cannot be read as a capture at all (the message names the file). */
 export async function scanCapture(file: string, options: ScanOptions = {}): Promise<ScannedCapture> {
@@ -35,17 +47,20 @@ export async function scanCapture(file: string, options: ScanOptions = {}): Prom
   const problems: CaptureProblem[] = [];
   const decodeProblems = new Map<string, { offset: number; count: number }>();
   const cutShort = { offset: 0, count: 0 };
-  const info = await readCapture(file, record => {
-    if (record.caplen < record.origlen && cutShort.count++ === 0) cutShort.offset = record.offset;
-    decodePacket(record.bytes, record.linkType, decoded, record.dataOffset, record.dataOffset + record.caplen);
-    if (decoded.problem) {
-      const seen = decodeProblems.get(decoded.problem);
-      if (seen) seen.count++;
-      else decodeProblems.set(decoded.problem, { offset: record.offset, count: 1 });
-    }
-    segments.add(record, decoded.layers, decoded.count);
-    options.onPacket?.(record, decoded);
-  }, { onProblem: p => problems.push(p), onProgress: options.onProgress, onData: options.onData });
+  const info = await decodeCapture(file, {
+    ...options,
+    onPacket: (record, decoded) => {
+      if (record.caplen < record.origlen && cutShort.count++ === 0) cutShort.offset = record.offset;
+      if (decoded.problem) {
+        const seen = decodeProblems.get(decoded.problem);
+        if (seen) seen.count++;
+        else decodeProblems.set(decoded.problem, { offset: record.offset, count: 1 });
+      }
+      segments.add(record, decoded.layers, decoded.count);
+      options.onPacket?.(record, decoded);
+    },
+    onProblem: p => problems.push(p),
+  });
   // Packets the snaplen cut: indexed, but what extraction gives back is cut too.
   if (cutShort.count) {
     problems.push({ file, offset: cutShort.offset, severity: 'warning',

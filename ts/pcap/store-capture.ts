@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { Database } from '../duckdb/database';
 import { ArrowAppender } from '../duckdb/bridge';
-import { literal } from '../duckdb/sql-text';
+import { literal } from '../schema/sql-text';
 import { flowPacketsBatch } from './flow-batch';
 import { PCAP, dropCaptures } from './index-tables';
 import { ScannedCapture } from './scan-capture';
@@ -30,7 +30,7 @@ export async function addCapture(db: Database, { file, size, fingerprint, sha256
       ${info.littleEndian}, ${info.snaplen}, ${info.headerLength}, ${ts(scanned.firstMicros)}, ${ts(scanned.lastMicros)},
       ${scanned.packets}, [${problems.map(p => literal(`${p.offset}: ${p.message}`)).join(', ')}]::VARCHAR[], NULL,
       [${info.interfaces.map(i => `{link_type: ${i.linkType}, snaplen: ${i.snaplen}, tsresol: ${i.tsresol}, tsoffset: ${i.tsoffset}}`).join(', ')}],
-      [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now())`);
+      [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now(), NULL)`);
     if (flows.flows) {
       const batch = flowPacketsBatch(flows, id);
       const appender = new ArrowAppender(db.connection, 'flow_packets', batch.schema, PCAP);

@@ -1,12 +1,14 @@
 // Jobs on worker threads, one at a time per thread, each job about one file:
 // the scan threads and the hash threads of the index. A thread that dies on a
 // job fails that job only (its file named) and a fresh one takes its place.
-import { ResourceLimits, Worker, parentPort } from 'node:worker_threads';
+import { ResourceLimits, Transferable, Worker, parentPort } from 'node:worker_threads';
 
 interface Job<Request, Result> {
   file: string;
   request: Request;
   onProgress?: (bytesRead: number) => void;
+  /** Moved to the thread with the request (a MessagePort). */
+  transfer: Transferable[];
   resolve: (result: Result) => void;
   reject: (e: Error) => void;
 }
@@ -22,17 +24,20 @@ export class WorkerPool<Request, Result> {
 
   /**
    * `script`: the module that calls serveJobs() when loaded on a worker thread; `kind`: what its threads do, for
-   * messages ("scan", "hash"); `limits`: for tests, a heap limit.
+   * messages ("scan", "hash"); `limits`: for tests, a heap limit; `grow`: a job that finds no thread free starts
+   * one more (jobs that must run at once, each waiting on the caller).
    */
-  constructor(private readonly script: string, private readonly kind: string, size: number, private readonly limits?: ResourceLimits) {
+  constructor(private readonly script: string, private readonly kind: string, size: number, private readonly limits?: ResourceLimits,
+    private readonly grow = false) {
     this.size = Math.max(1, size);
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
 
   /** Runs a job on the next free thread; rejects with the worker's error, or if the thread dies, naming the file. */
-  run(file: string, request: Request, onProgress?: (bytesRead: number) => void): Promise<Result> {
+  run(file: string, request: Request, onProgress?: (bytesRead: number) => void, transfer: Transferable[] = []): Promise<Result> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ file, request, onProgress, resolve, reject });
+      this.queue.push({ file, request, onProgress, transfer, resolve, reject });
+      if (this.grow && !this.idle.length) this.idle.push(this.spawn());
       this.dispatch();
     });
   }
@@ -83,7 +88,7 @@ export class WorkerPool<Request, Result> {
       const worker = this.idle.pop()!;
       const job = this.queue.shift()!;
       this.busy.set(worker, job);
-      worker.postMessage(job.request);
+      worker.postMessage(job.request, job.transfer);
     }
   }
 }

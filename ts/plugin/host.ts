@@ -1,18 +1,21 @@
 // The TypeScript host of the Zeek plugin: loaded by the embedded Node runtime
 // (plugin/zeek/src/NodeRuntime.cc), it receives work from Zeek's writer
 // threads and runs the writer backends. Compiled JS only; Node 18 here.
+import './arrow-bundle';
 import * as arrow from 'apache-arrow';
-import { ArrayDescription, SchemaDescription, batchFromDescription, schemaDescription } from '../arrow/c-data';
+import { ArrayDescription, SchemaDescription, batchFromDescription, formatOf, schemaDescription } from '../arrow/c-data';
 import { Column, LogSchema } from '../schema/log-schema';
 import { arrowSchema } from '../schema/arrow-schema';
+import { TypeRow, typeTableRows } from '../schema/zeek-types';
 import { SinkPool } from '../backend/sink-writer';
-import { createWriter } from '../backend/registry';
+import { createWriter } from './registry';
 import { WriterBackend, WriterInfo } from '../backend/writer-backend';
 import { ReaderWork, Readers } from './readers';
 import { resolvePackageNameToHost } from './package-name';
 
 interface Binding {
-  start(dispatch: (work: Work, done: (error: string | null, result?: unknown) => void) => void): void;
+  /** Also checks the plugin's C++ against the table of Zeek types; throws naming a type they disagree on. */
+  start(dispatch: (work: Work, done: (error: string | null, result?: unknown) => void) => void, types: TypeRow[]): void;
   failed(message: string): void;
 }
 
@@ -69,9 +72,12 @@ export function start(binding: Binding): void {
         const schema = LogSchema.fromHeader(info.path, fields.map(f => f.name), fields.map(f => f.type));
         const backend = createWriter(info.config, pool);
         const target = arrowSchema(schema);
-        const state: WriterState = { backend, schema: target, description: schemaDescription(target), queue: Promise.resolve(), running: 0 };
+        const ready = (async () => backend.init(info, schema))(); // runs now, inside the plugin's call (watched)
+        // Shutdown waits for an init still running (a writer Zeek started at exit) before it closes the sinks.
+        const queue = ready.catch(() => undefined);
+        const state: WriterState = { backend, schema: target, description: schemaDescription(target), queue, running: 0 };
         writers.set(work.writer, state);
-        await backend.init(info, schema);
+        await ready;
         return {
           schema: state.description,
           leaves: leafOrder(schema.columns),
@@ -139,5 +145,5 @@ export function start(binding: Binding): void {
     const counted = () => run().finally(() => { state.running--; });
     state.running++;
     state.queue = state.running === 1 ? counted() : state.queue.then(counted);
-  });
+  }, typeTableRows(formatOf));
 }

@@ -2,7 +2,7 @@
 // that name resolves to the package this host runs from, so they get the very WriterBackend the host checks for.
 import Module from 'node:module';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths';
+import { PACKAGE_ROOT } from '../common/paths';
 
 const NAME = 'zeek-arrow';
 

@@ -1,23 +1,13 @@
 // Values of a log table written back as Zeek's ASCII writer writes them
 // (default separators), for the round trip and for `--format zeek`.
 import { ZeekScalar, ZeekType } from './zeek-type';
-import { formatDouble, formatMicros, stringBytes, tsvEscape } from './zeek-text';
-import { isText } from './mapping';
+import { stringBytes, tsvEscape } from './zeek-text';
+import { SCALARS } from './mapping';
 
 const TAB = 0x09;
 const COMMA = 0x2c;
-export const UNSET = '-';
-export const EMPTY = '(empty)';
-
-/** A value as @duckdb/node-api or plain JS hands it over. */
-type Micros = { micros: bigint; days?: number; months?: number };
-
-function totalMicros(value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
-  const v = value as Micros;
-  const days = BigInt(v.days ?? 0) + BigInt(v.months ?? 0) * 30n;
-  return BigInt(v.micros) + days * 86400000000n;
-}
+const UNSET = '-';
+const EMPTY = '(empty)';
 
 function formatString(value: string, inSet: boolean): string {
   if (value === '') return EMPTY;
@@ -30,14 +20,8 @@ function formatString(value: string, inSet: boolean): string {
 
 function formatScalar(value: unknown, scalar: ZeekScalar, inSet: boolean): string {
   if (value === null || value === undefined) return UNSET;
-  if (isText(scalar)) return formatString(String(value), inSet);
-  switch (scalar) {
-    case 'bool': return value ? 'T' : 'F';
-    case 'double': return formatDouble(Number(value));
-    case 'time':
-    case 'interval': return formatMicros(totalMicros(value));
-    default: return String(value);
-  }
+  const entry = SCALARS[scalar];
+  return entry.text ? formatString(String(value), inSet) : entry.format(value);
 }
 
 function items(value: unknown): unknown[] {

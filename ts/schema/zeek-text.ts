@@ -128,14 +128,24 @@ export function tsvEscape(bytes: Uint8Array, sequences: number[]): string {
 
 const pad6 = (n: bigint) => n.toString().padStart(6, '0');
 
-/** Zeek's text for time and interval: seconds with 6 decimals (modp_dtoa). */
+const INT_MAX = 2147483647;
+const INT_MAX_MICROS = BigInt(INT_MAX) * 1000000n;
+
+/**
+ * Zeek's text for time and interval: seconds with 6 decimals (modp_dtoa); from
+ * INT_MAX seconds on, 17 significant digits in exponent form, trailing zeros dropped
+ * (2.1474836475e+09), of the double nearest the µs.
+ */
 export function formatMicros(micros: bigint): string {
   const neg = micros < 0n;
   const abs = neg ? -micros : micros;
+  if (abs >= INT_MAX_MICROS) {
+    const [mantissa, exponent] = (Number(abs) / 1e6).toExponential(16).split('e');
+    const digits = exponent.slice(1).padStart(2, '0');
+    return `${neg ? '-' : ''}${mantissa.replace(/\.?0+$/, '')}e${exponent[0]}${digits}`;
+  }
   return `${neg ? '-' : ''}${abs / 1000000n}.${pad6(abs % 1000000n)}`;
 }
-
-const INT_MAX = 2147483647;
 
 /** modp_dtoa's split of a non-negative value below INT_MAX into whole part and 6-digit fraction. */
 function modpSplit(value: number): { whole: number; frac: number } {

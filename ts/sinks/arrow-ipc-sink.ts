@@ -7,7 +7,7 @@ import { conformBatch } from '../arrow/conform';
 import { LogWriter, Sink } from './sink';
 import { rotatingWriter } from './file-rotation';
 
-export const ARROW_EXTENSION = 'arrows';
+const ARROW_EXTENSION = 'arrows';
 
 // An IPC stream is a schema message, record batch messages, and an end marker.
 const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);

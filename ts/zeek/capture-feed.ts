@@ -3,11 +3,8 @@
 // file's records in turn. Zeek then sees sessions that cross files whole, and
 // the bytes come from the same read that indexes the files.
 import { Writable } from 'node:stream';
+import { PCAP_HEADER, widenSnaplen } from '../pcap/capture-writer';
 import { settled } from './stream-settled';
-
-const PCAP_HEADER = 24;
-/** libpcap's MAXIMUM_SNAPLEN: no record of a later file is cut. */
-const MAX_SNAPLEN = 262144;
 
 export class CaptureFeed {
   private file: string | undefined;
@@ -39,8 +36,7 @@ export class CaptureFeed {
       this.skip -= cut;
     }
     if (this.first && bytes.length >= PCAP_HEADER) {
-      if (littleEndian) bytes.writeUInt32LE(MAX_SNAPLEN, 16);
-      else bytes.writeUInt32BE(MAX_SNAPLEN, 16);
+      widenSnaplen(bytes, littleEndian);
       this.first = false;
     }
     if (!bytes.length || this.broken) return;

@@ -1,21 +1,31 @@
 // The layout of zeek-arrow's offline Zeek cluster: one manager (it runs the
 // ZeroMQ publish/subscribe proxy), one logger (the Arrow writer), one proxy and
-// N workers, written as Zeek's cluster-layout.zeek, plus the ZeroMQ endpoints
-// every node is given on its command line.
+// the workers, written as Zeek's cluster-layout.zeek, plus the ZeroMQ endpoints
+// every node is given on its command line. Across hosts every node is given the
+// same layout: the workers of every host, each under a name of its own.
 
 export interface ClusterLayout {
   /** The address the manager and the logger listen on (every node must reach it). */
   host: string;
-  /** Workers, named worker-1..worker-N. */
-  workers: number;
+  /** Every worker of the cluster, with the address of its host. */
+  workers: { name: string; host: string }[];
   /** TCP ports on `host`: ZeroMQ's XPUB and XSUB (manager) and the logger's log PULL socket. */
   ports: { xpub: number; xsub: number; logs: number };
 }
 
 export type NodeRole = 'manager' | 'logger' | 'proxy' | 'worker';
 
+/** The nodes that are not workers, which run on one host. */
+export const CENTRAL_NODES = ['manager', 'logger', 'proxy'];
+
+/** The name of worker i (from 0) on one machine: worker-1..worker-N. */
 export function workerName(i: number): string {
   return `worker-${i + 1}`;
+}
+
+/** The name of worker i (from 0) of the host of shard `shard` (from 1) across hosts: worker-<shard>-<i+1>. */
+export function hostWorkerName(shard: number, i: number): string {
+  return `worker-${shard}-${i + 1}`;
 }
 
 /** A Zeek address literal: IPv6 in brackets. */
@@ -35,7 +45,7 @@ export function layoutScript(layout: ClusterLayout): string {
     `["manager"] = [$node_type=Cluster::MANAGER, $ip=${ip}]`,
     `["logger"] = [$node_type=Cluster::LOGGER, $ip=${ip}, $p=${layout.ports.logs}/tcp]`,
     `["proxy"] = [$node_type=Cluster::PROXY, $ip=${ip}]`,
-    ...Array.from({ length: layout.workers }, (_, i) => `["${workerName(i)}"] = [$node_type=Cluster::WORKER, $ip=${ip}]`),
+    ...layout.workers.map(w => `["${w.name}"] = [$node_type=Cluster::WORKER, $ip=${zeekAddress(w.host)}]`),
   ];
   return `# zeek-arrow analyze's cluster\nredef Cluster::manager_is_logger = F;\nredef Cluster::nodes = {\n\t${nodes.join(',\n\t')},\n};\n`;
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface Zeek {
   zeek: string;
   version: string;
+  /** Zeek's own script search path (zeek-config --zeekpath). */
+  scriptPath: string;
 }
 
 /** Zeek: zeek-config on PATH, then $ZEEK_HOME, then /opt/zeek (Zeek's usual prefix, or $ZEEK_ARROW_FALLBACK_ZEEK). */
@@ -14,10 +16,11 @@ export function findZeek(): Zeek | undefined {
   for (const config of candidates) {
     if (!config) continue;
     try {
-      const prefix = execFileSync(config, ['--prefix'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      const version = execFileSync(config, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      // One run answers all three, a line each in the order asked.
+      const [prefix, version, scriptPath] = execFileSync(config, ['--prefix', '--version', '--zeekpath'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
       const zeek = join(prefix, 'bin', 'zeek');
-      if (existsSync(zeek)) return { zeek, version };
+      if (scriptPath !== undefined && existsSync(zeek)) return { zeek, version, scriptPath };
     } catch {
       // not here
     }

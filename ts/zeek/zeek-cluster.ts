@@ -1,24 +1,31 @@
-// Zeek's own cluster on this machine, offline: a manager, a logger running the
-// Arrow writer into one DuckDB file, a proxy, and N workers each reading a pcap
-// stream on its stdin. The run ends when every worker has read its stream, sent
-// its last log write and exited, and the logger has written every record.
-import { execFileSync } from 'node:child_process';
+// Zeek's own cluster, offline: a manager, a logger running the Arrow writer into
+// one DuckDB file, a proxy, and N workers each reading a pcap stream on its
+// stdin. The run ends when every worker has read its stream, sent its last log
+// write and exited, and the logger has written every record. On one machine all
+// nodes run here; across hosts each host starts its part of one layout.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ClusterLayout, endpointSettings, layoutScript, workerName } from './cluster-layout';
+import { CENTRAL_NODES, ClusterLayout, endpointSettings, layoutScript, workerName } from './cluster-layout';
 import { Zeek } from './find-zeek';
+import { mark } from '../common/run-timeline';
 import { ZeekProcess, commandLineString, spawnZeek } from './zeek-process';
 
-export interface ClusterOptions {
+export interface NodeOptions {
   /** A directory of the run's own: the layout and each node's working directory go there. */
   work: string;
-  workers: number;
   /** The DuckDB file the logger writes. */
   db: string;
   scripts?: string[];
   ignoreChecksums?: boolean;
+  /** Each node in a session of its own, so a terminal's Ctrl-C reaches zeek-arrow alone, which stops the nodes in
+   * order (--follow, whose nodes watch zeek-arrow and end with it; a one-shot run keeps nothing when interrupted). */
+  ownSessions?: boolean;
+}
+
+export interface ClusterOptions extends NodeOptions {
+  workers: number;
 }
 
 /** The marker file the logger writes as workers finish (ZeekArrowCluster::done_path). */
@@ -40,9 +47,7 @@ function freePort(): Promise<number> {
 
 /** Zeek's own script search path, with `dir` (where cluster-layout.zeek is) in front. */
 function zeekPath(zeek: Zeek, dir: string): string {
-  const config = join(dirname(zeek.zeek), 'zeek-config');
-  const own = existsSync(config) ? execFileSync(config, ['--zeekpath'], { encoding: 'utf8' }).trim() : '.';
-  return `${dir}:${own}`;
+  return `${dir}:${zeek.scriptPath}`;
 }
 
 function exitText(run: { status: number | null; signal: string | null; stderr: string }): string {
@@ -51,7 +56,7 @@ function exitText(run: { status: number | null; signal: string | null; stderr: s
 }
 
 /** The arguments of one node; workers read `-r -`. */
-export function nodeArguments(role: 'worker' | 'other', options: Omit<ClusterOptions, 'work' | 'workers'>, layout: ClusterLayout): string[] {
+function nodeArguments(role: 'worker' | 'other', options: Omit<NodeOptions, 'work'>, layout: ClusterLayout): string[] {
   return [
     ...(role === 'worker' ? [...(options.ignoreChecksums ? ['-C'] : []), '-r', '-'] : []),
     'ZeekArrow/Arrow/cluster-node',
@@ -72,7 +77,9 @@ export class ZeekCluster {
   private readonly ending = new Set<string>();
   private readonly doneFile: string;
 
-  private constructor(private readonly zeek: Zeek, private readonly options: ClusterOptions, readonly layout: ClusterLayout) {
+  private constructor(options: NodeOptions, readonly layout: ClusterLayout,
+    /** The workers that run here, in layout order. */
+    private readonly localWorkers: string[]) {
     this.failed = new Promise<never>((_, reject) => { this.fail = reject; });
     this.failed.catch(() => undefined);
     this.doneFile = join(options.work, 'logger', DONE_FILE);
@@ -80,19 +87,27 @@ export class ZeekCluster {
 
   /** Starts manager, logger, proxy and the workers on 127.0.0.1. */
   static async start(zeek: Zeek, options: ClusterOptions): Promise<ZeekCluster> {
-    const layout: ClusterLayout = { host: '127.0.0.1', workers: options.workers, ports: { xpub: await freePort(), xsub: await freePort(), logs: await freePort() } };
-    const cluster = new ZeekCluster(zeek, options, layout);
+    const workers = Array.from({ length: options.workers }, (_, i) => ({ name: workerName(i), host: '127.0.0.1' }));
+    const layout: ClusterLayout = { host: '127.0.0.1', workers, ports: { xpub: await freePort(), xsub: await freePort(), logs: await freePort() } };
+    return ZeekCluster.launch(zeek, options, layout, [...CENTRAL_NODES, ...workers.map(w => w.name)]);
+  }
+
+  /** Starts the nodes `names` of `layout` here (manager, logger and proxy on one host, the workers of each host on theirs). */
+  static launch(zeek: Zeek, options: NodeOptions, layout: ClusterLayout, names: string[]): ZeekCluster {
+    const local = new Set(names);
+    const cluster = new ZeekCluster(options, layout, layout.workers.map(w => w.name).filter(n => local.has(n)));
     writeFileSync(join(options.work, 'cluster-layout.zeek'), layoutScript(layout));
     const path = zeekPath(zeek, options.work);
-    for (const name of ['manager', 'logger', 'proxy', ...Array.from({ length: options.workers }, (_, i) => workerName(i))]) {
+    for (const name of names) {
       const cwd = join(options.work, name);
       mkdirSync(cwd, { recursive: true });
-      const worker = name.startsWith('worker-');
+      const worker = !CENTRAL_NODES.includes(name);
       const node = spawnZeek(zeek, nodeArguments(worker ? 'worker' : 'other', options, layout), {
-        cwd, stdin: worker, env: { CLUSTER_NODE: name, ZEEKPATH: path },
+        cwd, stdin: worker, env: { CLUSTER_NODE: name, ZEEKPATH: path }, ownSession: options.ownSessions,
       });
       cluster.nodes.set(name, node);
       node.done.then(run => {
+        mark(`${name} exited`);
         // A worker whose stream zeek-arrow has ended may end at once (one with little or nothing to read), before finish().
         const expected = cluster.ending.has(name) || (worker && node.stdin.writableEnded);
         if (!expected || run.status !== 0) cluster.fail(new Error(`Zeek cluster node ${name} ${run.status === 0 ? 'exited early' : 'died'} (${exitText(run)})`));
@@ -101,9 +116,9 @@ export class ZeekCluster {
     return cluster;
   }
 
-  /** Each worker's stdin, where its pcap stream goes. */
+  /** Each local worker's stdin, where its pcap stream goes. */
   get workerInputs(): Writable[] {
-    return Array.from({ length: this.options.workers }, (_, i) => this.nodes.get(workerName(i))!.stdin);
+    return this.localWorkers.map(name => this.nodes.get(name)!.stdin);
   }
 
   /** Process ids of every node (for tests: none may outlive the run). */
@@ -112,20 +127,24 @@ export class ZeekCluster {
   }
 
   /**
-   * After the workers' stdin has ended: waits for each worker to exit, then for the logger to have
-   * received the last log writes of every worker, then ends logger, proxy and manager in turn.
+   * After the local workers' stdin has ended: waits for each to exit; where the logger runs, then waits for it to
+   * have received the last log writes of every worker of the layout, and ends logger, proxy and manager in turn.
    */
   async finish(): Promise<void> {
-    const workers = Array.from({ length: this.options.workers }, (_, i) => workerName(i));
-    for (const name of workers) this.ending.add(name);
-    await this.race(Promise.all(workers.map(name => this.nodes.get(name)!.done)));
-    await this.race(this.lastWrites(workers));
-    // The logger goes last: what the others log as they end still reaches it.
-    for (const name of ['proxy', 'manager', 'logger']) {
-      this.ending.add(name);
-      const node = this.nodes.get(name)!;
-      node.child.kill('SIGTERM');
-      await this.race(node.done);
+    for (const name of this.localWorkers) this.ending.add(name);
+    await this.race(Promise.all(this.localWorkers.map(name => this.nodes.get(name)!.done)));
+    if (!this.nodes.has('logger')) return;
+    await this.race(this.lastWrites(this.layout.workers.map(w => w.name)));
+    mark('last writes in');
+    // Proxy and manager end together (neither waits on the other); the logger goes last: what they log as they end
+    // still reaches it.
+    for (const names of [['proxy', 'manager'], ['logger']]) {
+      await this.race(Promise.all(names.map(name => {
+        this.ending.add(name);
+        const node = this.nodes.get(name)!;
+        node.child.kill('SIGTERM');
+        return node.done;
+      })));
     }
   }
 

@@ -35,8 +35,9 @@ protected:
 private:
     // Posts work and waits for JS's reply.
     Reply Call(std::unique_ptr<Work> work);
-    // Hands the reply's rows to Zeek: the whole source (MANUAL, REREAD) or what is new (STREAM).
-    bool Deliver(const Reply& reply);
+    // Hands the reply's rows to Zeek, and the pieces JS has after them, each as it comes: the whole
+    // source (MANUAL, REREAD) or what is new (STREAM).
+    bool Deliver(Reply reply);
     // Waits while many rows sent are still queued for Zeek's main thread.
     void KeepPace();
     bool Failed(const std::string& error);

@@ -1,9 +1,11 @@
 #include "ArrowWriter.h"
 
 #include <atomic>
+#include <cstdio>
 
 #include <zeek/RunState.h>
 
+#include "AtExit.h"
 #include "NodeRuntime.h"
 #include "ScriptOptions.h"
 
@@ -74,12 +76,21 @@ void ArrowWriter::Abandon(const std::string& why) {
 }
 
 bool ArrowWriter::Failed(const std::string& what, const std::string& error) {
-    Error(Fmt("Arrow writer for '%s' %s: %s", Info().path, what.c_str(), error.c_str()));
-    return false;
+    const std::string message = Fmt("Arrow writer for '%s' %s: %s", Info().path, what.c_str(), error.c_str());
+    if ( ! ZeekExiting() ) {
+        Error(message.c_str());
+        return false; // Zeek disables the writer
+    }
+    // At exit Zeek would take both the message and a false to reporter.log after its threads have ended (AtExit.h).
+    TellOnStderr("error", Name(), message);
+    told_at_exit_ = reported_ = true;
+    std::lock_guard<std::mutex> lock(ledger_->mutex);
+    ledger_->Fail(message); // the records still to come are refused without a word (DoWrite)
+    return true;
 }
 
 bool ArrowWriter::Disabled() {
-    if ( reported_ ) return false;
+    if ( reported_ ) return told_at_exit_;
     reported_ = true;
     std::string message;
     {
@@ -130,6 +141,8 @@ bool ArrowWriter::DoWrite(int, const zeek::threading::Field* const*, zeek::threa
     // A batch that failed disables the writer now, while Zeek can still log why.
     if ( ledger_->failed.load(std::memory_order_relaxed) ) return Disabled();
     builder_->AppendRecord(vals);
+    // On stderr, not Zeek's reporter: at shutdown a reporter.log writer would start after the threads ended (Zeek aborts).
+    for ( const auto& why : builder_->TakeRejected() ) std::fprintf(stderr, "warning: Arrow writer for '%s': %s\n", Info().path, why.c_str());
     if ( builder_->Length() >= batch_rows_ || builder_->Bytes() >= kMaxBatchBytes ) return SendBatch();
     return true;
 }
@@ -192,6 +205,7 @@ bool ArrowWriter::WaitForWrites() {
 }
 
 bool ArrowWriter::DoSetBuf(bool enabled) {
+    if ( told_at_exit_ ) return true;
     auto work = NewWork(Work::Kind::WriterSetBuf);
     work->enabled = enabled;
     Reply reply = Call(std::move(work));
@@ -199,6 +213,7 @@ bool ArrowWriter::DoSetBuf(bool enabled) {
 }
 
 bool ArrowWriter::DoFlush(double network_time) {
+    if ( told_at_exit_ ) return true;
     if ( ! SendBatch() || ! WaitForWrites() ) return false;
     auto work = NewWork(Work::Kind::WriterFlush);
     work->network_time = network_time;
@@ -207,6 +222,7 @@ bool ArrowWriter::DoFlush(double network_time) {
 }
 
 bool ArrowWriter::DoRotate(const char* rotated_path, double open, double close, bool terminating) {
+    if ( told_at_exit_ ) return true;
     if ( ! SendBatch() || ! WaitForWrites() ) return false;
     auto work = NewWork(Work::Kind::WriterRotate);
     work->rotated_path = rotated_path;
@@ -223,18 +239,20 @@ bool ArrowWriter::DoRotate(const char* rotated_path, double open, double close, 
 
 bool ArrowWriter::DoFinish(double network_time) {
     const bool written = SendBatch() && WaitForWrites();
-    if ( abandoned_ || ! runtime_ ) return false; // JS has forgotten this writer
+    // JS has forgotten this writer, or (told at exit) finishes it when it closes the sinks.
+    if ( abandoned_ || ! runtime_ || told_at_exit_ ) return written;
     // A writer that failed still finishes in JS, to release what it holds.
     auto work = NewWork(Work::Kind::WriterFinish);
     work->network_time = network_time;
     Reply reply = Call(std::move(work));
-    if ( ! reply.ok ) return written ? Failed("failed to finish", reply.error) : false;
+    if ( ! reply.ok && ! reported_ ) return Failed("failed to finish", reply.error);
     return written;
 }
 
 bool ArrowWriter::DoHeartbeat(double network_time, double current_time) {
     // Only in real time (see the constructor): a failed writer is reported while Zeek runs, and rows
     // trickling in still reach the sink within about a second.
+    if ( told_at_exit_ ) return true;
     if ( ledger_->failed.load(std::memory_order_relaxed) ) return Disabled();
     if ( builder_ && builder_->Length() > 0 && SteadyNow() - last_sent_ >= kMaxBatchAge ) return SendBatch();
     return true;

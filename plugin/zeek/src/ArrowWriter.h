@@ -68,6 +68,7 @@ private:
     bool WaitForWrites();
     // Posts work and waits for JS's reply.
     Reply Call(std::unique_ptr<Work> work);
+    // Tells why the writer failed; what Zeek gets back: false (Zeek disables it), or at exit true (AtExit.h).
     bool Failed(const std::string& what, const std::string& error);
     // Reports the writer disabled, once its batches in flight have come back (or are late): how many were lost.
     bool Disabled();
@@ -83,7 +84,8 @@ private:
     double reply_timeout_ = 600; // LogArrow::reply_timeout, or the filter's $config["reply_timeout"]
     double last_sent_ = 0;       // steady clock
     bool abandoned_ = false;
-    bool reported_ = false; // the writer's failure was told to Zeek
+    bool reported_ = false;     // the writer's failure was told to Zeek
+    bool told_at_exit_ = false; // ... on stderr, at exit: the writer takes nothing more and returns true to Zeek
     std::shared_ptr<Ledger> ledger_ = std::make_shared<Ledger>();
 };
 

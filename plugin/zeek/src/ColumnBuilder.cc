@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include <zeek/Desc.h>
 #include <zeek/threading/Formatter.h>
 #include <zeek/util.h>
 
@@ -86,7 +87,20 @@ std::unique_ptr<ColumnBuilder> ColumnBuilder::ForBatch(const SchemaNode& schema,
         *error = "the batch schema is not a struct";
         return nullptr;
     }
-    return Make(schema, zeek::TYPE_RECORD, "", fields, num_fields, error);
+    auto root = Make(schema, zeek::TYPE_RECORD, "", fields, num_fields, error);
+    if ( root ) root->ShareRejected(std::make_shared<std::vector<std::string>>());
+    return root;
+}
+
+void ColumnBuilder::ShareRejected(std::shared_ptr<std::vector<std::string>> rejected) {
+    rejected_ = rejected;
+    for ( auto& child : children_ ) child->ShareRejected(rejected);
+}
+
+std::vector<std::string> ColumnBuilder::TakeRejected() {
+    std::vector<std::string> taken;
+    taken.swap(*rejected_);
+    return taken;
 }
 
 std::unique_ptr<ColumnBuilder> ColumnBuilder::Make(const SchemaNode& node, zeek::TypeTag type, const std::string& field,
@@ -94,6 +108,7 @@ std::unique_ptr<ColumnBuilder> ColumnBuilder::Make(const SchemaNode& node, zeek:
                                                    std::string* error) {
     auto b = std::unique_ptr<ColumnBuilder>(new ColumnBuilder());
     b->field_index_ = node.field_index;
+    b->field_ = field;
     if ( node.format == "+s" ) {
         b->kind_ = Kind::Struct;
         for ( const auto& child : node.children ) {
@@ -186,6 +201,15 @@ void ColumnBuilder::AppendText(const char* data, size_t size) {
 
 void ColumnBuilder::AppendValue(const Value* v) {
     if ( ! v || ! v->present ) {
+        AppendNull();
+        return;
+    }
+    if ( kind_ == Kind::Micros && ! (std::fabs(v->val.double_val) <= kMaxSeconds) ) {
+        // Its µs do not fit in 64 bits (llround gave INT64_MIN): unset, and said, as ingest says of such text.
+        zeek::ODesc text;
+        text.Add(v->val.double_val);
+        rejected_->push_back("field '" + field_ + "': " + zeek::type_name(v->type) + " " + text.Description() +
+                             " is beyond what its column holds (µs in 64 bits, ±9.2e12 s): logged as unset");
         AppendNull();
         return;
     }

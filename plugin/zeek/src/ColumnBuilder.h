@@ -22,6 +22,10 @@ public:
     // Appends one log record.
     void AppendRecord(zeek::threading::Value** vals);
 
+    // Why values of the records appended since the last call were logged as unset (a time or interval beyond
+    // what 64-bit µs hold), one line each; empty when none were.
+    std::vector<std::string> TakeRejected();
+
     int64_t Length() const { return length_; }
 
     // Bytes built so far (to seal a batch before text offsets could overflow).
@@ -41,9 +45,12 @@ private:
     void AppendNull();
     void SetValid(bool valid);
     void AppendText(const char* data, size_t size);
+    void ShareRejected(std::shared_ptr<std::vector<std::string>> rejected);
 
     Kind kind_ = Kind::Struct;
     int field_index_ = -1;
+    std::string field_;  // the log field's name, for what is rejected
+    std::shared_ptr<std::vector<std::string>> rejected_;  // one list for the batch's builders
     int64_t length_ = 0;
     int64_t null_count_ = 0;
     std::vector<uint8_t> validity_;
@@ -55,5 +62,8 @@ private:
 // Zeek's ASCII writer prints time and interval with modp_dtoa's 6-digit
 // rounding; the same µs here make the Arrow and ASCII writers agree.
 int64_t ZeekMicros(double seconds);
+
+// Seconds a time or interval may have: its µs fit in 64 bits (DuckDB's TIMESTAMPTZ; ts/schema/zeek-types.ts MAX_SECONDS).
+constexpr double kMaxSeconds = 9.2e12;
 
 } // namespace zeek_arrow

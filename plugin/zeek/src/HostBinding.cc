@@ -4,6 +4,7 @@
 #include <v8.h>
 
 #include "NodeRuntime.h"
+#include "TypeTable.h"
 
 namespace zeek_arrow {
 
@@ -24,6 +25,7 @@ const char* KindName(Work::Kind kind) {
         case Work::Kind::ReaderInit: return "reader-init";
         case Work::Kind::ReaderUpdate: return "reader-update";
         case Work::Kind::ReaderHeartbeat: return "reader-heartbeat";
+        case Work::Kind::ReaderNext: return "reader-next";
         case Work::Kind::ReaderClose: return "reader-close";
         case Work::Kind::Shutdown: return "shutdown";
         case Work::Kind::WriterAbandon: return "writer-abandon";
@@ -66,6 +68,28 @@ Napi::Object ConfigObject(Napi::Env env, const std::map<std::string, std::string
     return o;
 }
 
+// A writer's or reader's init info: its own entries, then the $config both get.
+Napi::Object InitInfo(Napi::Env env, const Work& work, std::initializer_list<std::pair<const char*, Napi::Value>> entries) {
+    Napi::Object info = Napi::Object::New(env);
+    for ( const auto& [k, v] : entries ) info.Set(k, v);
+    info.Set("config", ConfigObject(env, work.config));
+    return info;
+}
+
+// A writer's or reader's fields: name and type of each, and what `more` adds.
+template<typename Field, typename More>
+Napi::Array FieldArray(Napi::Env env, const std::vector<Field>& fields, More more) {
+    Napi::Array array = Napi::Array::New(env, fields.size());
+    for ( size_t i = 0; i < fields.size(); i++ ) {
+        Napi::Object f = Napi::Object::New(env);
+        f.Set("name", fields[i].name);
+        f.Set("type", fields[i].type);
+        more(f, fields[i]);
+        array.Set(i, f);
+    }
+    return array;
+}
+
 Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Napi::ArrayBuffer>>& views) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("kind", KindName(work.kind));
@@ -74,45 +98,23 @@ Napi::Object Describe(Napi::Env env, Work& work, std::vector<Napi::Reference<Nap
     if ( ! work.reason.empty() ) o.Set("reason", work.reason);
     o.Set("networkTime", work.network_time);
     switch ( work.kind ) {
-        case Work::Kind::ReaderInit: {
-            Napi::Object info = Napi::Object::New(env);
-            info.Set("source", work.source);
-            info.Set("name", work.stream_name);
-            info.Set("mode", work.mode);
-            info.Set("config", ConfigObject(env, work.config));
-            o.Set("info", info);
-            Napi::Array fields = Napi::Array::New(env, work.reader_fields.size());
-            for ( size_t i = 0; i < work.reader_fields.size(); i++ ) {
-                const ReaderField& field = work.reader_fields[i];
-                Napi::Object f = Napi::Object::New(env);
-                f.Set("name", field.name);
-                f.Set("type", field.type);
+        case Work::Kind::ReaderInit:
+            o.Set("info", InitInfo(env, work, {{"source", Napi::String::New(env, work.source)},
+                                               {"name", Napi::String::New(env, work.stream_name)},
+                                               {"mode", Napi::String::New(env, work.mode)}}));
+            o.Set("fields", FieldArray(env, work.reader_fields, [](Napi::Object& f, const ReaderField& field) {
                 if ( ! field.proto_column.empty() ) f.Set("protoColumn", field.proto_column);
                 f.Set("optional", field.optional);
-                fields.Set(i, f);
-            }
-            o.Set("fields", fields);
+            }));
             break;
-        }
-        case Work::Kind::WriterInit: {
-            Napi::Object info = Napi::Object::New(env);
-            info.Set("path", work.path);
-            info.Set("filter", work.filter);
-            info.Set("rotationInterval", work.rotation_interval);
-            info.Set("rotationBase", work.rotation_base);
-            info.Set("networkTime", work.network_time);
-            info.Set("config", ConfigObject(env, work.config));
-            o.Set("info", info);
-            Napi::Array fields = Napi::Array::New(env, work.fields.size());
-            for ( size_t i = 0; i < work.fields.size(); i++ ) {
-                Napi::Object f = Napi::Object::New(env);
-                f.Set("name", work.fields[i].name);
-                f.Set("type", work.fields[i].type);
-                fields.Set(i, f);
-            }
-            o.Set("fields", fields);
+        case Work::Kind::WriterInit:
+            o.Set("info", InitInfo(env, work, {{"path", Napi::String::New(env, work.path)},
+                                               {"filter", Napi::String::New(env, work.filter)},
+                                               {"rotationInterval", Napi::Number::New(env, work.rotation_interval)},
+                                               {"rotationBase", Napi::Number::New(env, work.rotation_base)},
+                                               {"networkTime", Napi::Number::New(env, work.network_time)}}));
+            o.Set("fields", FieldArray(env, work.fields, [](Napi::Object&, const LogField&) {}));
             break;
-        }
         case Work::Kind::WriterWrite: o.Set("batch", DescribeColumn(env, *work.batch, views)); break;
         case Work::Kind::WriterSetBuf: o.Set("enabled", work.enabled); break;
         case Work::Kind::WriterRotate:
@@ -207,10 +209,11 @@ Reply ReadReply(const Work& work, const Napi::Value& error, const Napi::Value& r
         reply.max_pending = r.Get("maxPending").As<Napi::Number>().Int64Value();
     }
     else if ( work.kind == Work::Kind::ReaderInit || work.kind == Work::Kind::ReaderUpdate ||
-              work.kind == Work::Kind::ReaderHeartbeat ) {
+              work.kind == Work::Kind::ReaderHeartbeat || work.kind == Work::Kind::ReaderNext ) {
         Napi::Value rows = r.Get("rows");
         if ( rows.IsArray() ) {
             reply.has_rows = true;
+            reply.more = r.Get("more").ToBoolean();
             Napi::Array batches = rows.As<Napi::Array>();
             for ( uint32_t i = 0; i < batches.Length(); i++ ) {
                 const std::string where = "batch " + std::to_string(i + 1);
@@ -314,7 +317,9 @@ void Dispatch(Napi::Env env, NodeRuntime* runtime, std::unique_ptr<Work> work) {
 
 Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if ( ! info[0].IsFunction() ) throw Napi::TypeError::New(env, "start(dispatch) needs a function");
+    if ( ! info[0].IsFunction() ) throw Napi::TypeError::New(env, "start(dispatch, types) needs a function");
+    // A Zeek type the C++ holds differently from ts/schema/zeek-types.ts stops the start, naming it.
+    if ( const std::string problem = CheckTypeTable(info[1]); ! problem.empty() ) throw Napi::Error::New(env, problem);
     dispatch = Napi::Persistent(info[0].As<Napi::Function>());
     Napi::String name = Napi::String::New(env, "zeek-arrow work");
     // Freed with the Node environment, once no Zeek thread can post any more (NodeRuntime::Run).

@@ -77,6 +77,7 @@ private:
     State state_ = State::Starting;
     std::string error_;
     std::string stopped_because_; // set when Node was stopped before it was done
+    bool closing_ = false;        // Shutdown() has begun: work posted from now on is refused
     napi_threadsafe_function tsfn_ = nullptr;
     int posting_ = 0; // Post() calls inside napi_call_threadsafe_function
     std::deque<std::unique_ptr<Work>> queue_;

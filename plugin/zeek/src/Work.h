@@ -54,8 +54,10 @@ struct Reply {
     // writer rotate: the file the log was rotated to (none for a table)
     std::optional<std::string> new_name;
     std::optional<std::string> old_name;
-    // reader init, update and heartbeat: rows in the reader layout (ts/input/reader-layout.ts), if any
+    // reader init, update, heartbeat and next: rows in the reader layout (ts/input/reader-layout.ts), if any,
+    // a piece at a time: `more` when JS has more of this delivery (asked for with ReaderNext)
     bool has_rows = false;
+    bool more = false;
     std::vector<std::unique_ptr<SealedColumn>> batches;
 };
 
@@ -136,14 +138,14 @@ struct ReaderField {
 struct Work {
     enum class Kind {
         WriterInit, WriterWrite, WriterSetBuf, WriterFlush, WriterRotate, WriterFinish, WriterHeartbeat,
-        ReaderInit, ReaderUpdate, ReaderHeartbeat, ReaderClose, Shutdown,
+        ReaderInit, ReaderUpdate, ReaderHeartbeat, ReaderNext, ReaderClose, Shutdown,
         // Zeek gave up on this writer or reader: JS answers its queued work with an error and forgets it.
         WriterAbandon, ReaderAbandon
     };
 
     bool ForReader() const {
         return kind == Kind::ReaderInit || kind == Kind::ReaderUpdate || kind == Kind::ReaderHeartbeat ||
-               kind == Kind::ReaderClose || kind == Kind::ReaderAbandon;
+               kind == Kind::ReaderNext || kind == Kind::ReaderClose || kind == Kind::ReaderAbandon;
     }
 
     Kind kind = Kind::Shutdown;

@@ -1,8 +1,9 @@
+// Which writer or reader a log or stream gets: the built-in sinks and source reader, or a user's module.
 import { resolve } from 'node:path';
 import { SinkKind } from '../sinks';
-import { SinkPool, SinkWriter } from './sink-writer';
-import { WriterBackend } from './writer-backend';
-import { ReaderBackend, ReaderInfo } from './reader-backend';
+import { SinkPool, SinkWriter } from '../backend/sink-writer';
+import { WriterBackend } from '../backend/writer-backend';
+import { ReaderBackend, ReaderInfo } from '../backend/reader-backend';
 import { SourceReader } from '../input/source-reader';
 import { sourceFor } from '../input/sources';
 
@@ -11,11 +12,6 @@ type WriterFactory = (pool: SinkPool) => WriterBackend;
 /** Writers by the name of LogArrow::sink (or a filter's $config["sink"]). */
 const writers = new Map<string, WriterFactory>(
   (['duckdb', 'parquet', 'arrow'] as SinkKind[]).map(kind => [kind, pool => new SinkWriter(kind, pool)]));
-
-/** Makes a writer available under a name (to name in LogArrow::sink). */
-export function registerWriter(name: string, factory: WriterFactory): void {
-  writers.set(name, factory);
-}
 
 /** A user's class: a module whose export `name` (or default export) is a subclass of our backend. */
 function loadModuleClass<T>(path: string, name: 'writer' | 'reader'): new () => T {
@@ -41,5 +37,5 @@ export function createWriter(config: Record<string, string>, pool: SinkPool): Wr
 /** The reader a stream asks for: the user's module (InputArrow::reader_module), else the built-in one for its source. */
 export function createReader(info: ReaderInfo): ReaderBackend {
   if (info.config.reader_module) return new (loadModuleClass<ReaderBackend>(info.config.reader_module, 'reader'))();
-  return new SourceReader(sourceFor(info.source, info.config));
+  return new SourceReader(sourceFor(info.source, info.config, info.mode === 'stream'));
 }

@@ -3,16 +3,21 @@
 // same pass; a logger writes every log into one DuckDB file, kept only when
 // the whole cluster succeeds.
 import { Database } from '../duckdb/database';
-import { literal } from '../duckdb/sql-text';
+import { mark } from '../common/run-timeline';
+import { literal } from '../schema/sql-text';
 import { addressShard } from '../pcap/address-shard';
-import { MergeSource, PacketArena, mergeByTime } from '../pcap/capture-merge';
+import { MergeSource, mergeByTime } from '../pcap/capture-merge';
 import { PCAP } from '../pcap/index-tables';
 import { IndexSummary, NewCapture, indexNewCaptures } from '../pcap/indexer';
-import { ScannedCapture, scanCapture } from '../pcap/scan-capture';
+import { IndexThreads } from '../pcap/index-beside';
+import { ScanOptions, ScannedCapture, decodeCapture } from '../pcap/scan-capture';
+import { ChunkSender } from '../pcap/shared-chunks';
+import { DecodedPacket } from '../pcap/types';
 import { Zeek } from '../zeek/find-zeek';
 import { ShardFeed } from '../zeek/shard-feed';
 import { ZeekCluster } from '../zeek/zeek-cluster';
-import type { AnalyzeOptions, Start } from './analyze-command';
+import type { AnalyzeOptions } from './analyze';
+import type { Start } from '../pcap/capture-start';
 
 export interface ClusterRun {
   summary: IndexSummary;
@@ -36,11 +41,11 @@ interface Settings {
 /** Runs the cluster over `starts` (sorted by first packet time) and indexes them into `db`. */
 export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[], s: Settings): Promise<ClusterRun> {
   const stop = new AbortController();
-  const interrupt = (signal: NodeJS.Signals) => stop.abort(Object.assign(new Error(`interrupted by ${signal}`), { interrupted: true }));
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const release = stopOnSignals(stop);
 
-  // Each capture is scanned (decoded and indexed) when the merge opens it; the indexer waits for it in its own order.
+  // Each capture is indexed when the merge opens it, on a thread of its own from the chunks the merge's read shares;
+  // the indexer waits for it in its own order.
+  const threads = new IndexThreads();
   const scans = new Map<string, { onProgress?: (bytes: number) => void; resolve: (p: Promise<ScannedCapture>) => void; reject: (e: Error) => void; settled: boolean }>();
   const scanned = new Map<string, Promise<ScannedCapture>>();
   for (const { file } of starts) {
@@ -48,41 +53,34 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
       scans.set(file, { resolve, reject, settled: false });
     }));
   }
-  const sources: MergeSource[] = starts.map(({ file, firstMicros }) => ({
-    firstMicros,
-    read(push, pause) {
-      const arena = new PacketArena();
-      const entry = scans.get(file)!;
-      const scanning = scanCapture(file, {
-        onProgress: entry.onProgress,
-        onData: pause,
-        onPacket: (r, packet) => push({
-          micros: r.micros, nanos: r.nanos, origlen: r.origlen, shard: addressShard(packet, s.workers),
-          data: arena.copy(r.bytes, r.dataOffset, r.dataOffset + r.caplen),
-        }),
-      });
-      entry.settled = true;
-      entry.resolve(scanning);
-      return scanning.then(() => undefined);
-    },
-  }));
+  const sources = shardedSources(starts, packet => addressShard(packet, s.workers), ({ file, info }) => {
+    const entry = scans.get(file)!;
+    const { share, scanned: scanning } = threads.index(file, info.gzip);
+    entry.settled = true;
+    entry.resolve(scanning);
+    return { share, onProgress: entry.onProgress };
+  });
   const scan = (capture: NewCapture, onProgress: (bytes: number) => void) => {
     scans.get(capture.file)!.onProgress = onProgress;
     return scanned.get(capture.file)!;
   };
 
   let cluster: ZeekCluster | undefined;
+  let feed: ShardFeed | undefined;
   let indexing: Promise<IndexSummary> | undefined;
   try {
     cluster = await ZeekCluster.start(zeek, {
       work: s.work, workers: s.workers, db: s.logs, scripts: s.options.script, ignoreChecksums: s.options.ignoreChecksums,
     });
-    const feed = new ShardFeed(cluster.workerInputs, starts[0].info.linkTypes[0]);
-    s.backlog(() => feed.backlog);
+    mark('nodes started');
+    const sink = feed = new ShardFeed(cluster.workerInputs, starts[0].info.linkTypes[0]);
+    s.backlog(() => sink.backlog);
     indexing = indexNewCaptures(db, { fresh: starts, known: [], problems: [] }, { scan, onProgress: s.progress });
     indexing.catch(() => undefined);
     await Promise.race([mergeByTime(sources, feed, stop.signal), cluster.failed, aborted(stop.signal)]);
-    await feed.end();
+    mark('captures read');
+    await Promise.race([feed.end(), cluster.failed, aborted(stop.signal)]);
+    mark('workers fed');
     await Promise.race([cluster.finish(), aborted(stop.signal)]);
     return { summary: await indexing };
   } catch (e) {
@@ -99,20 +97,57 @@ export async function analyzeOnCluster(zeek: Zeek, db: Database, starts: Start[]
     const problems = summary.problems.filter(p => p.message !== error && !p.message.startsWith('not read: '));
     return { summary: { ...summary, captures: 0, packets: 0, flows: 0, problems }, error: `${interrupted ? '' : 'the Zeek cluster failed: '}${error}; nothing of this run was kept`, interrupted };
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    release();
+    await Promise.all([threads.close(), feed?.close()]);
   }
 }
 
+/**
+ * The captures as sources of the merge, each read (its packets decoded) when the merge opens it: `shardOf` gives
+ * the local worker of each packet, or -1 for a packet of another host (not sent). `opened` is told when one opens
+ * and may give the read a ChunkSender (its index thread's) and a progress callback; without it, packets are only
+ * decoded (a worker host: the logger host indexes).
+ */
+export function shardedSources(starts: Start[], shardOf: (packet: DecodedPacket) => number,
+  opened?: (capture: Start) => { share?: ChunkSender; onProgress?: (bytes: number) => void }): MergeSource[] {
+  return starts.map(start => ({
+    firstMicros: start.firstMicros,
+    read(push, pause) {
+      const feeding: ScanOptions = {
+        onData: pause,
+        onPacket: (r, packet) => {
+          const shard = shardOf(packet);
+          if (shard < 0) return;
+          push(r.bytes, r.dataOffset, r.dataOffset + r.caplen, r.micros, r.nanos, r.origlen, shard);
+        },
+      };
+      const { share, onProgress } = opened?.(start) ?? {};
+      return decodeCapture(start.file, { ...feeding, shareWith: share, onProgress }).then(() => undefined);
+    },
+  }));
+}
+
+/** On SIGINT, SIGTERM or SIGHUP (the terminal gone: the nodes, in sessions of their own, would not hear it), aborts
+ * `stop` with an interruption; returns what takes the handlers off again. */
+export function stopOnSignals(stop: AbortController): () => void {
+  const interrupt = (signal: NodeJS.Signals) => stop.abort(Object.assign(new Error(`interrupted by ${signal}`), { interrupted: true }));
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.once(signal, interrupt);
+  return () => {
+    for (const signal of signals) process.off(signal, interrupt);
+  };
+}
+
 /** Rejects when `signal` aborts, with its reason. */
-function aborted(signal: AbortSignal): Promise<never> {
+export function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason));
   });
 }
 
-async function forgetCaptures(db: Database, fingerprints: string[]): Promise<void> {
+/** Takes the index rows of the captures of a failed run out again (the next run reads them again). */
+export async function forgetCaptures(db: Database, fingerprints: string[]): Promise<void> {
   if (!fingerprints.length) return;
   const which = `SELECT capture_id FROM ${PCAP}.captures WHERE fingerprint IN (${fingerprints.map(literal).join(', ')})`;
   await db.run(`DELETE FROM ${PCAP}.flow_packets WHERE capture_id IN (${which})`);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** The installed package's top directory (this file is dist/ts/paths.js). */
-export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+/** The installed package's top directory (this file is dist/ts/common/paths.js). */
+export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
 
 /** A file built by CMake (cmake-js puts it in build/Release). */
 export function builtFile(name: string): string {
