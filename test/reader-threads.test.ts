@@ -5,12 +5,13 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { nativeBridge } from '../ts/duckdb/bridge';
 import { IndexThreads } from '../ts/pcap/index-beside';
 import { decodeCapture } from '../ts/pcap/scan-capture';
+import { PipeWriters } from '../ts/zeek/pipe-writers';
 import { ShardFeed } from '../ts/zeek/shard-feed';
 import { pcapHeader, pcapRecord } from './helpers/capture-files';
 import { tempDir } from './helpers/logs';
@@ -159,5 +160,32 @@ describe('analyze\'s reader: the index on a thread of its own, the pipes written
     await Promise.all(pipes.map(p => p.exited));
     assert.equal(readFileSync(workers[0].out).length, 1000);
     assert.ok(readFileSync(workers[1].out).equals(Buffer.concat(expected)));
+  });
+
+  it('the pipe writer thread closes each of its descriptors once: files opened after its pipes ended stay open when it exits', async () => {
+    // Node closes a worker's fs.open descriptors again at its exit unless told not to: a file another thread
+    // had opened under the same number since was closed under it (analyze's hash failed "EBADF ... close").
+    const pipes = [0, 1].map(i => pipeInto('exec cat', join(dir, `once-${i}.bin`)));
+    const fds = pipes.map(p => (p.input as unknown as { _handle: { fd: number } })._handle.fd);
+    const writers = new PipeWriters(fds, { written: () => undefined, broken: (out, m) => assert.fail(`pipe ${out}: ${m}`) });
+    const opened: number[] = [];
+    try {
+      writers.write(0, new Uint8Array([1, 2, 3]).buffer, 3);
+      writers.write(1, new Uint8Array([4, 5]).buffer, 2);
+      await writers.end(); // the thread's descriptors are closed now
+      for (let i = 0; i < 64; i++) opened.push(openSync('/dev/null', 'r')); // the lowest free numbers: theirs among them
+    } finally {
+      await writers.close();
+    }
+    try {
+      const closedUnderUs = opened.filter(fd => { try { fstatSync(fd); return false; } catch { return true; } });
+      assert.deepEqual(closedUnderUs, []);
+    } finally {
+      for (const fd of opened) { try { closeSync(fd); } catch { /* closed under us: reported above */ } }
+      for (const p of pipes) p.input.end();
+    }
+    await Promise.all(pipes.map(p => p.exited));
+    assert.deepEqual([...readFileSync(join(dir, 'once-0.bin'))], [1, 2, 3]);
+    assert.deepEqual([...readFileSync(join(dir, 'once-1.bin'))], [4, 5]);
   });
 });

@@ -29,7 +29,9 @@ export class PipeWriters {
 
   /** `fds`: the pipes' write ends (the caller's; this thread opens each again). */
   constructor(fds: number[], events: PipeEvents) {
-    this.thread = new Worker(__filename, { workerData: { pipeWriters: fds } });
+    // Not tracked: Node closes a worker's fs.open descriptors again at its exit, and these were closed with their sockets
+    // (a second close took another thread's file under the same number: a capture's hash failed with EBADF).
+    this.thread = new Worker(__filename, { workerData: { pipeWriters: fds }, trackUnmanagedFds: false });
     // Never what keeps the process alive: the caller ends or closes it.
     this.thread.unref();
     this.thread.on('message', (m: Report) => {
