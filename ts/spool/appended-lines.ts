@@ -1,9 +1,15 @@
 // The complete lines of a file another process appends to, read once each: a
 // --follow run lasts days, and its flush and marker files grow all the while.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { nativeBridge } from '../duckdb/bridge';
+
+/** Bytes read before their disk blocks are freed (a syscall per read would cost more than the blocks). */
+const RELEASE_EVERY = 64 << 10;
 
 export class AppendedLines {
   private offset = 0;
+  /** Bytes at the file's start whose blocks were freed: read already, never read again (the file keeps its size). */
+  private released = 0;
 
   constructor(private readonly file: string) {}
 
@@ -27,6 +33,11 @@ export class AppendedLines {
       if (end === 0) return lines;
       for (const line of bytes.toString('utf8', 0, end).split('\n')) if (line) lines.push(line);
       this.offset += end;
+      // A flush line a second per log, for as long as the run lasts: what was read leaves the disk.
+      if (this.offset - this.released >= RELEASE_EVERY) {
+        nativeBridge().releaseBytes(this.file, 0, this.offset);
+        this.released = this.offset;
+      }
       return lines;
     } finally {
       closeSync(fd);
