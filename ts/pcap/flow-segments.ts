@@ -367,27 +367,6 @@ export class FlowSegments {
     return unmatched;
   }
 
-  /** Packet indices grouped by flow id (a counting sort), each flow's in file order: flow f's are [starts[f], starts[f+1]). */
-  private packetOrder(): { order: Uint32Array; starts: Int32Array } {
-    const n = this.columns.length;
-    const starts = new Int32Array(this.flows.length + 1);
-    for (const f of this.flows) starts[f.id + 1] = f.packets;
-    for (let i = 0; i < this.flows.length; i++) starts[i + 1] += starts[i];
-    const next = starts.slice(0, this.flows.length);
-    const order = new Uint32Array(n);
-    const flowOf = this.columns.flow;
-    for (let b = 0, i = 0; i < n; b++) {
-      const block = flowOf[b];
-      for (let k = 0; k < BLOCK && i < n; k++, i++) order[next[block[k]]++] = i;
-    }
-    const offset = this.columns.offset;
-    const offsetOf = (i: number) => offset[i >>> BLOCK_BITS][i & IN_BLOCK];
-    for (const f of this.flows) {
-      if (f.outOfOrder) order.subarray(starts[f.id], starts[f.id + 1]).sort((x, y) => offsetOf(x) - offsetOf(y));
-    }
-    return { order, starts };
-  }
-
   /** The capture's rows for pcap.flow_packets as plain columns (they cross threads), and the later fragments that had no flow. */
   toColumns(): { columns: FlowColumns; unmatchedFragments: UnmatchedFragments } {
     const unmatchedFragments = this.settleOpen();
@@ -415,33 +394,34 @@ export class FlowSegments {
       last[f] = flow.lastMicros;
     }
     const ids = byDeltaWidth(firstOffset, lastOffset, first, last);
-    const { order, starts: byId } = this.packetOrder();
-    // Where each flow's packets go in the rows' order.
+    // Where each flow's packets go in the rows' order: next[f] is where flow f's next packet goes.
     const starts = new Int32Array(n + 1);
-    const at = new Int32Array(n);
+    const next = new Int32Array(n);
     for (let r = 0; r < n; r++) {
-      at[ids[r]] = starts[r];
+      next[ids[r]] = starts[r];
       starts[r + 1] = starts[r] + packets[ids[r]];
     }
     const c = this.columns;
-    // One pass over the packets, flow by flow in the order they were first seen (their packets are near each other in
-    // the capture's columns), each flow's put where its row wants it.
+    // One pass over the packets in file order, block by block (the capture's columns read in order), each written at
+    // its flow's next place in the rows; a flow's packets come in file order (but those of a flow out of order).
     const offsetDeltas = new BigUint64Array(total);
     const tsDeltas = new BigInt64Array(total);
     const offsetHalves = new Uint32Array(offsetDeltas.buffer);
     const timeHalves = new Uint32Array(tsDeltas.buffer);
     const fragment = new Uint8Array(total);
     const fromA = new Uint8Array(Math.ceil(total / 8));
-    for (let f = 0; f < n; f++) {
-      const baseOffset = firstOffset[f];
-      const baseMicros = first[f];
-      let j = at[f];
-      for (let i = byId[f]; i < byId[f + 1]; i++, j++) {
-        const p = order[i];
-        const b = p >>> BLOCK_BITS;
-        const k = p & IN_BLOCK;
-        const offset = c.offset[b][k] - baseOffset;
-        const us = c.micros[b][k] - baseMicros;
+    for (let b = 0, i = 0; i < total; b++) {
+      const offsets = c.offset[b];
+      const micros = c.micros[b];
+      const flows = c.flow[b];
+      const fromAs = c.fromA[b];
+      const fragments = c.fragment[b];
+      const m = Math.min(BLOCK, total - i);
+      for (let k = 0; k < m; k++) {
+        const f = flows[k];
+        const j = next[f]++;
+        const offset = offsets[k] - firstOffset[f];
+        const us = micros[k] - first[f];
         if (LITTLE_ENDIAN) {
           putInt64(offsetHalves, j, offset);
           putInt64(timeHalves, j, us);
@@ -449,9 +429,13 @@ export class FlowSegments {
           offsetDeltas[j] = BigInt(offset);
           tsDeltas[j] = BigInt(us);
         }
-        fragment[j] = c.fragment[b][k];
-        if (c.fromA[b][k]) fromA[j >> 3] |= 1 << (j & 7);
+        fragment[j] = fragments[k];
+        if (fromAs[k]) fromA[j >> 3] |= 1 << (j & 7);
       }
+      i += m;
+    }
+    for (const f of this.flows) {
+      if (f.outOfOrder) inFileOrder(next[f.id] - f.packets, next[f.id], offsetDeltas, tsDeltas, fragment, fromA);
     }
     const inRows = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(byFlow: T): T => {
       const out = new (byFlow.constructor as new (n: number) => T)(n);
@@ -480,6 +464,27 @@ export class FlowSegments {
       fragment,
     };
     return { columns, unmatchedFragments };
+  }
+}
+
+/**
+ * Rows [start, end) of a flow's packets put back in file order: a stable sort by offset (packets added in file order
+ * but a fragment's added after later ones; rare, so BigInts here).
+ */
+function inFileOrder(start: number, end: number, offsetDeltas: BigUint64Array, tsDeltas: BigInt64Array, fragment: Uint8Array, fromA: Uint8Array): void {
+  const rows = Array.from({ length: end - start }, (_, i) => start + i);
+  rows.sort((x, y) => Number(offsetDeltas[x] - offsetDeltas[y]));
+  const offsets = rows.map(r => offsetDeltas[r]);
+  const times = rows.map(r => tsDeltas[r]);
+  const fragments = rows.map(r => fragment[r]);
+  const froms = rows.map(r => (fromA[r >> 3] >> (r & 7)) & 1);
+  for (let i = 0; i < rows.length; i++) {
+    const j = start + i;
+    offsetDeltas[j] = offsets[i];
+    tsDeltas[j] = times[i];
+    fragment[j] = fragments[i];
+    if (froms[i]) fromA[j >> 3] |= 1 << (j & 7);
+    else fromA[j >> 3] &= ~(1 << (j & 7));
   }
 }
 
