@@ -2,11 +2,12 @@
 // and others compute alike, so a packet can be matched to conn.log's community_id.
 import * as crypto from 'node:crypto';
 
-type Sha1 = (data: Uint8Array, encoding: 'base64' | 'hex') => string;
+type Sha1 = ((data: Uint8Array, encoding: 'base64' | 'hex') => string) & ((data: Uint8Array, encoding: 'buffer') => Buffer);
 /** One-shot hashing (Node >= 20.12) costs a third of a Hash object's for a flow's few bytes; a capture has many flows. */
-const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array, encoding: string) => string }).hash;
-const sha1: Sha1 = oneShot ? (data, encoding) => oneShot('sha1', data, encoding)
-  : (data, encoding) => crypto.createHash('sha1').update(data).digest(encoding);
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array, encoding: string) => string | Buffer }).hash;
+const sha1 = (oneShot ? (data: Uint8Array, encoding: string) => oneShot('sha1', data, encoding)
+  : (data: Uint8Array, encoding: string) => encoding === 'buffer' ? crypto.createHash('sha1').update(data).digest()
+    : crypto.createHash('sha1').update(data).digest(encoding as 'base64' | 'hex')) as Sha1;
 
 /** A lookup both ways from request/reply pairs of types. */
 const bothWays = (pairs: [number, number][]): Readonly<Record<number, number>> =>
@@ -53,6 +54,36 @@ export function zeekCommunityId(proto: number, src: Uint8Array, dst: Uint8Array,
   return hashFlow(proto, src, dst, srcPort, dstPort, seed, base64, true);
 }
 
+/** Characters a Community ID takes: "1:" and the base64 of a SHA-1 (20 bytes: 27 characters and one "="). */
+export const COMMUNITY_ID_LENGTH = 30;
+
+const BASE64_DIGITS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map(c => c.charCodeAt(0));
+
+/**
+ * zeekCommunityId() as ASCII bytes into out[at, at + COMMUNITY_ID_LENGTH); returns its communityKey() (the hash's
+ * first 4 bytes). No string: the packet index writes its column's bytes straight from these.
+ */
+export function zeekCommunityIdBytes(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, out: Uint8Array, at: number): number {
+  const sctp = proto === SCTP;
+  const d = sha1(flowInput(proto, src, dst, sctp ? 0 : srcPort, sctp ? 0 : dstPort, 0, true), 'buffer');
+  out[at] = 0x31; // "1"
+  out[at + 1] = 0x3a; // ":"
+  let o = at + 2;
+  for (let i = 0; i < 18; i += 3) {
+    const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+    out[o++] = BASE64_DIGITS[v >> 18];
+    out[o++] = BASE64_DIGITS[(v >> 12) & 63];
+    out[o++] = BASE64_DIGITS[(v >> 6) & 63];
+    out[o++] = BASE64_DIGITS[v & 63];
+  }
+  const v = (d[18] << 16) | (d[19] << 8);
+  out[o++] = BASE64_DIGITS[v >> 18];
+  out[o++] = BASE64_DIGITS[(v >> 12) & 63];
+  out[o++] = BASE64_DIGITS[(v >> 6) & 63];
+  out[o] = 0x3d; // "="
+  return ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0;
+}
+
 function compareBytes(x: Uint8Array, y: Uint8Array): number {
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
@@ -64,6 +95,11 @@ function swapBytes(port: number): number {
 }
 
 function hashFlow(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seed: number, base64: boolean, zeekPortOrder: boolean): string {
+  return `1:${sha1(flowInput(proto, src, dst, srcPort, dstPort, seed, zeekPortOrder), base64 ? 'base64' : 'hex')}`;
+}
+
+/** What Community ID v1 hashes: seed, ordered addresses, protocol, a zero byte and the ordered ports (if it has them). */
+function flowInput(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seed: number, zeekPortOrder: boolean): Buffer {
   let sport = srcPort;
   let dport = dstPort;
   let oneWay = false;
@@ -91,7 +127,7 @@ function hashFlow(proto: number, src: Uint8Array, dst: Uint8Array, srcPort: numb
     input.writeUInt16BE(srcFirst ? sport : dport, o);
     input.writeUInt16BE(srcFirst ? dport : sport, o + 2);
   }
-  return `1:${sha1(input, base64 ? 'base64' : 'hex')}`;
+  return input;
 }
 
 /** Each base64 character's value (-1: not one). */

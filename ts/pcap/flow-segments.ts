@@ -3,7 +3,7 @@
 // capture-wide columns with the number of their flow, and are grouped by flow
 // only at the end: a few large arrays, not several small ones per flow.
 import { endianness } from 'node:os';
-import { communityKey, zeekCommunityId } from './community-id';
+import { COMMUNITY_ID_LENGTH, zeekCommunityIdBytes } from './community-id';
 import { renderAddress } from './address';
 import { FlowTable, FlowTuple, flowTuple, newFlowTuple, zeekHasPorts } from './flow-key';
 import { CaptureRecord, FlowLayer } from './types';
@@ -68,7 +68,6 @@ class PacketColumns {
 /** One flow seen in the capture. */
 interface Flow {
   id: number;
-  communityId: string;
   proto: number;
   aAddr: string;
   aPort: number;
@@ -172,6 +171,20 @@ function asciiColumn(values: string[], ids: Uint32Array): Utf8Parts {
   return { valueOffsets, data };
 }
 
+/** A column of strings all `width` bytes long, row r being the id's bytes[ids[r] * width, (ids[r] + 1) * width). */
+function fixedWidthColumn(bytes: Uint8Array, width: number, ids: Uint32Array): Utf8Parts {
+  const n = ids.length;
+  const valueOffsets = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) valueOffsets[r + 1] = (r + 1) * width;
+  const data = new Uint8Array(n * width);
+  for (let r = 0; r < n; r++) {
+    const from = ids[r] * width;
+    const to = r * width;
+    for (let i = 0; i < width; i++) data[to + i] = bytes[from + i];
+  }
+  return { valueOffsets, data };
+}
+
 /** A UTF-8 string column as Arrow lays it out: the strings' bytes and where each starts. */
 export interface Utf8Parts {
   valueOffsets: Int32Array;
@@ -218,6 +231,9 @@ export class FlowSegments {
   /** The datagrams the current packet is a first fragment of (a tunnel can nest them). */
   private readonly enclosing: Datagram[] = [];
   private readonly tuple: FlowTuple = newFlowTuple();
+  /** Per flow id, its Community ID's ASCII bytes (COMMUNITY_ID_LENGTH each) and its communityKey(). */
+  private communityIds = new Uint8Array(1024 * COMMUNITY_ID_LENGTH);
+  private communityKeys = new Uint32Array(1024);
   /**
    * The raw tuple (as the packet has it) of the last TCP or UDP layer looked up, its flow and direction: most
    * packets are of the flow of the packet before (69% of the big capture's), found without the key and its hash.
@@ -299,9 +315,12 @@ export class FlowSegments {
     if (!flow) {
       // The Community ID Zeek writes in conn.log for this flow (its port rules, its byte order quirk).
       const ports = zeekHasPorts(layer.proto);
+      const id = this.flows.length;
+      if (id === this.communityKeys.length) this.growCommunityIds();
+      this.communityKeys[id] = zeekCommunityIdBytes(layer.proto, layer.src, layer.dst, ports ? layer.srcPort : 0, ports ? layer.dstPort : 0,
+        this.communityIds, id * COMMUNITY_ID_LENGTH);
       flow = {
-        id: this.flows.length,
-        communityId: zeekCommunityId(layer.proto, layer.src, layer.dst, ports ? layer.srcPort : 0, ports ? layer.dstPort : 0),
+        id,
         proto: layer.proto,
         aAddr: renderAddress(t.fromA ? layer.src : layer.dst),
         aPort: t.aPort,
@@ -318,6 +337,15 @@ export class FlowSegments {
       this.byTuple.set(t, flow);
     }
     return flow;
+  }
+
+  private growCommunityIds(): void {
+    const ids = new Uint8Array(this.communityIds.length * 2);
+    ids.set(this.communityIds);
+    this.communityIds = ids;
+    const keys = new Uint32Array(this.communityKeys.length * 2);
+    keys.set(this.communityKeys);
+    this.communityKeys = keys;
   }
 
   private addPacket(flow: Flow, offset: number, micros: number, fromA: boolean, fragment: number): number {
@@ -446,8 +474,8 @@ export class FlowSegments {
     const columns: FlowColumns = {
       flows: n,
       packets: total,
-      communityId: text(this.flows.map(f => f.communityId)),
-      communityKey: inRows(Uint32Array.from(this.flows, f => communityKey(f.communityId))),
+      communityId: fixedWidthColumn(this.communityIds, COMMUNITY_ID_LENGTH, ids),
+      communityKey: inRows(this.communityKeys.subarray(0, n)),
       proto: inRows(proto),
       aAddr: text(this.flows.map(f => f.aAddr)),
       aPort: inRows(aPort),
