@@ -69,9 +69,7 @@ class PacketColumns {
 interface Flow {
   id: number;
   proto: number;
-  aAddr: string;
   aPort: number;
-  bAddr: string;
   bPort: number;
   packets: number;
   /** Set when a fragment was added after later packets: its packets are put back in file order. */
@@ -153,20 +151,48 @@ function int64Column<T extends BigInt64Array | BigUint64Array>(make: new (n: num
   return out;
 }
 
+/** Bytes a flow's two addresses take in FlowSegments' table. */
+const ADDRESS_PAIR = 32;
+
+/** Decimal digits of a byte. */
+const digits = (x: number) => (x >= 100 ? 3 : x >= 10 ? 2 : 1);
+
 /**
- * An ASCII string column's Arrow buffers (Community IDs and addresses are ASCII: a character is a byte), row r
- * being values[ids[r]]: each written in its place in row order, character by character (a join, a Buffer write and
- * a copy per row back into row order took twice as long; so did a Buffer write per row, a native call each).
+ * One side's addresses (at `side` in each flow's pair) as text, row r being flow ids[r]'s: IPv4 written digit by
+ * digit (no string per flow), IPv6 as renderAddress() writes it.
  */
-function asciiColumn(values: string[], ids: Uint32Array): Utf8Parts {
+function addressText(addresses: Uint8Array, lengths: Uint8Array, side: number, ids: Uint32Array): Utf8Parts {
   const n = ids.length;
   const valueOffsets = new Int32Array(n + 1);
-  for (let r = 0; r < n; r++) valueOffsets[r + 1] = valueOffsets[r] + values[ids[r]].length;
+  const ipv6 = new Array<string | undefined>(n);
+  for (let r = 0; r < n; r++) {
+    const at = ids[r] * ADDRESS_PAIR + side;
+    let length: number;
+    if (lengths[ids[r]] === 4) {
+      length = digits(addresses[at]) + digits(addresses[at + 1]) + digits(addresses[at + 2]) + digits(addresses[at + 3]) + 3;
+    } else {
+      const text = renderAddress(addresses.subarray(at, at + 16));
+      ipv6[r] = text;
+      length = text.length;
+    }
+    valueOffsets[r + 1] = valueOffsets[r] + length;
+  }
   const data = new Uint8Array(valueOffsets[n]);
   for (let r = 0; r < n; r++) {
-    const value = values[ids[r]];
-    const at = valueOffsets[r];
-    for (let i = 0; i < value.length; i++) data[at + i] = value.charCodeAt(i);
+    let o = valueOffsets[r];
+    const text = ipv6[r];
+    if (text !== undefined) {
+      for (let i = 0; i < text.length; i++) data[o + i] = text.charCodeAt(i);
+      continue;
+    }
+    const at = ids[r] * ADDRESS_PAIR + side;
+    for (let i = 0; i < 4; i++) {
+      let x = addresses[at + i];
+      if (i) data[o++] = 0x2e; // "."
+      if (x >= 100) { data[o++] = 0x30 + Math.floor(x / 100); x %= 100; data[o++] = 0x30 + Math.floor(x / 10); x %= 10; }
+      else if (x >= 10) { data[o++] = 0x30 + Math.floor(x / 10); x %= 10; }
+      data[o++] = 0x30 + x;
+    }
   }
   return { valueOffsets, data };
 }
@@ -234,6 +260,9 @@ export class FlowSegments {
   /** Per flow id, its Community ID's ASCII bytes (COMMUNITY_ID_LENGTH each) and its communityKey(). */
   private communityIds = new Uint8Array(1024 * COMMUNITY_ID_LENGTH);
   private communityKeys = new Uint32Array(1024);
+  /** Per flow id, its endpoints' addresses a and b (ADDRESS_PAIR bytes: a at 0, b at 16) and their length (4 or 16). */
+  private addresses = new Uint8Array(1024 * ADDRESS_PAIR);
+  private addressLengths = new Uint8Array(1024);
   /**
    * The raw tuple (as the packet has it) of the last TCP or UDP layer looked up, its flow and direction: most
    * packets are of the flow of the packet before (69% of the big capture's), found without the key and its hash.
@@ -316,15 +345,16 @@ export class FlowSegments {
       // The Community ID Zeek writes in conn.log for this flow (its port rules, its byte order quirk).
       const ports = zeekHasPorts(layer.proto);
       const id = this.flows.length;
-      if (id === this.communityKeys.length) this.growCommunityIds();
+      if (id === this.communityKeys.length) this.growPerFlow();
+      this.addresses.set(t.fromA ? layer.src : layer.dst, id * ADDRESS_PAIR);
+      this.addresses.set(t.fromA ? layer.dst : layer.src, id * ADDRESS_PAIR + 16);
+      this.addressLengths[id] = layer.src.length;
       this.communityKeys[id] = zeekCommunityIdBytes(layer.proto, layer.src, layer.dst, ports ? layer.srcPort : 0, ports ? layer.dstPort : 0,
         this.communityIds, id * COMMUNITY_ID_LENGTH);
       flow = {
         id,
         proto: layer.proto,
-        aAddr: renderAddress(t.fromA ? layer.src : layer.dst),
         aPort: t.aPort,
-        bAddr: renderAddress(t.fromA ? layer.dst : layer.src),
         bPort: t.bPort,
         packets: 0,
         outOfOrder: false,
@@ -339,7 +369,13 @@ export class FlowSegments {
     return flow;
   }
 
-  private growCommunityIds(): void {
+  private growPerFlow(): void {
+    const addresses = new Uint8Array(this.addresses.length * 2);
+    addresses.set(this.addresses);
+    this.addresses = addresses;
+    const lengths = new Uint8Array(this.addressLengths.length * 2);
+    lengths.set(this.addressLengths);
+    this.addressLengths = lengths;
     const ids = new Uint8Array(this.communityIds.length * 2);
     ids.set(this.communityIds);
     this.communityIds = ids;
@@ -470,16 +506,16 @@ export class FlowSegments {
       for (let r = 0; r < n; r++) out[r] = byFlow[ids[r]];
       return out;
     };
-    const text = (values: string[]) => asciiColumn(values, ids);
+    const addressColumn = (side: number) => addressText(this.addresses, this.addressLengths, side, ids);
     const columns: FlowColumns = {
       flows: n,
       packets: total,
       communityId: fixedWidthColumn(this.communityIds, COMMUNITY_ID_LENGTH, ids),
       communityKey: inRows(this.communityKeys.subarray(0, n)),
       proto: inRows(proto),
-      aAddr: text(this.flows.map(f => f.aAddr)),
+      aAddr: addressColumn(0),
       aPort: inRows(aPort),
-      bAddr: text(this.flows.map(f => f.bAddr)),
+      bAddr: addressColumn(16),
       bPort: inRows(bPort),
       firstTs: int64Column(BigInt64Array, inRows(first)),
       lastTs: int64Column(BigInt64Array, inRows(last)),
