@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { readCapture } from '../ts/pcap/capture-reader';
-import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS, communityId, zeekCommunityId } from '../ts/pcap/community-id';
+import { COMMUNITY_ID_LENGTH, ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS, communityId, communityKey, zeekCommunityId, zeekCommunityIdBytes } from '../ts/pcap/community-id';
 import { decodePacket } from '../ts/pcap/decode';
 import { DecodedPacket } from '../ts/pcap/types';
 import { corpusPath } from './helpers/corpus';
@@ -68,6 +68,28 @@ describe('Community ID v1', () => {
       }
     });
   }
+
+  it('writes the bytes of Zeek\'s Community ID, and its key, where asked (the packet index\'s column): the spec\'s vectors and Zeek\'s', () => {
+    const bytesOf = (proto: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number) => {
+      const out = new Uint8Array(COMMUNITY_ID_LENGTH + 4).fill(0xee);
+      const key = zeekCommunityIdBytes(proto, src, dst, sport, dport, out, 2);
+      assert.deepEqual([...out.subarray(0, 2), ...out.subarray(2 + COMMUNITY_ID_LENGTH)], [0xee, 0xee, 0xee, 0xee], 'only its own bytes');
+      return { text: Buffer.from(out.subarray(2, 2 + COMMUNITY_ID_LENGTH)).toString('latin1'), key };
+    };
+    const vectors = baseline('baseline_deflt.json');
+    assert.equal(vectors.length, 23);
+    for (const v of vectors.filter(x => x.proto !== 132)) {
+      const { text, key } = bytesOf(v.proto, addressBytes(v.saddr), addressBytes(v.daddr), v.sport ?? 0, v.dport ?? 0);
+      assert.equal(text, v.communityid, JSON.stringify(v));
+      // The key is the hash's first 4 bytes, big-endian: the base64 after "1:" decoded.
+      assert.equal(key, Buffer.from(v.communityid.slice(2), 'base64').readUInt32BE(0), JSON.stringify(v));
+      assert.equal(key, communityKey(v.communityid));
+    }
+    // conn.log of modbus__modbusSmall.pcap and of communityid__sctp.pcap (the cases where Zeek differs from the spec).
+    const modbus = addressBytes('118.189.96.132');
+    assert.equal(bytesOf(6, modbus, modbus, 502, 55480).text, '1:RHYdUrnW1ajVrfZcqHGqSvudY1M=');
+    assert.equal(bytesOf(132, addressBytes('192.168.170.8'), addressBytes('192.168.170.56'), 7, 7).text, '1:U5cVwrVgLshgANPmc8hKzEcqp1M=');
+  });
 
   it("computes the same from the packets of combined.pcap.gz, the capture the baselines were made from", async () => {
     // Each baseline record is a flow direction in the order the capture first shows it, ICMP's code already

@@ -346,3 +346,68 @@ describe('zeek-arrow index: what it cannot read, named with the reason', () => {
     assert.match(walked.stdout, /^indexed 1 captures, 136 packets, /);
   });
 });
+
+describe('zeek-arrow index: a flow whose packets come out of file order', () => {
+  let dir: string;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a datagram's later fragments before its first: the flow's packets are stored in file order all the same", async () => {
+    dir = tempDir();
+    const a = [10, 0, 0, 1];
+    const b = [10, 0, 0, 2];
+    const ipv4 = (src: number[], dst: number[], id: number, flagsOffset: number, payload: Buffer) => {
+      const header = Buffer.alloc(20);
+      header.writeUInt8(0x45, 0);
+      header.writeUInt16BE(20 + payload.length, 2);
+      header.writeUInt16BE(id, 4);
+      header.writeUInt16BE(flagsOffset, 6);
+      header.writeUInt8(64, 8);
+      header.writeUInt8(17, 9); // UDP
+      Buffer.from(src).copy(header, 12);
+      Buffer.from(dst).copy(header, 16);
+      return Buffer.concat([Buffer.alloc(12), Buffer.from([0x08, 0x00]), header, payload]); // Ethernet, IPv4
+    };
+    const udp = (sport: number, dport: number, data: Buffer) => {
+      const h = Buffer.alloc(8);
+      h.writeUInt16BE(sport, 0);
+      h.writeUInt16BE(dport, 2);
+      h.writeUInt16BE(8 + data.length, 4);
+      return Buffer.concat([h, data]);
+    };
+    const datagram = udp(1000, 53, Buffer.alloc(24, 0x7a)); // 32 bytes, sent in fragments of 8, 8 and 16
+    const MORE = 0x2000;
+    const packets = [
+      ipv4(a, b, 1, 0, udp(1000, 53, Buffer.alloc(10))),
+      ipv4(b, a, 2, 0, udp(53, 1000, Buffer.alloc(10))),
+      ipv4(a, b, 7, 16 / 8, datagram.subarray(16)), // the last fragment, first
+      ipv4(b, a, 3, 0, udp(53, 1000, Buffer.alloc(4))),
+      ipv4(a, b, 7, MORE | (8 / 8), datagram.subarray(8, 16)),
+      ipv4(a, b, 7, MORE, datagram.subarray(0, 8)), // the first fragment, with the ports: the flow is known only now
+      ipv4(a, b, 4, 0, udp(1000, 53, Buffer.alloc(3))),
+    ];
+    // Record i at 1000 + i s and (7 - i) ms: the times go up with the offsets.
+    const records = packets.map((p, i) => pcapRecord(true, 1000 + i, (7 - i) * 1000, p));
+    const file = join(dir, 'out-of-order.pcap');
+    writeFileSync(file, Buffer.concat([pcapHeader(0xa1b2c3d4, true, 65535, 1), ...records]));
+    const offsets = records.map((_, i) => 24 + records.slice(0, i).reduce((n, r) => n + r.length, 0));
+    const micros = records.map((_, i) => (1000 + i) * 1e6 + (7 - i) * 1000);
+    const db = await Database.open(':memory:');
+    try {
+      const summary = await indexCaptures(db, [file]);
+      assert.deepEqual([summary.packets, summary.flows, summary.problems], [7, 1, []]);
+      const list = (values: unknown[]) => `[${values.join(', ')}]`;
+      const rows = await db.all(`SELECT a_addr, b_addr, packets::INTEGER AS packets, first_offset::INTEGER AS first_offset,
+        epoch_us(first_ts)::BIGINT::VARCHAR AS first, offset_deltas::VARCHAR AS offset_deltas, ts_deltas::VARCHAR AS ts_deltas,
+        from_a::VARCHAR AS from_a, fragment::VARCHAR AS fragment FROM pcap.flow_packets`);
+      assert.deepEqual(rows, [{
+        a_addr: '10.0.0.1', b_addr: '10.0.0.2', packets: 7, first_offset: offsets[0], first: String(micros[0]),
+        offset_deltas: list(offsets.map(o => o - offsets[0])), ts_deltas: list(micros.map(t => t - micros[0])),
+        from_a: list([true, false, true, false, true, true, true]),
+        // 1: the first fragment (Zeek's one packet of the reassembled datagram), 2: a later one.
+        fragment: list([0, 0, 2, 0, 2, 1, 0]),
+      }]);
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -9,11 +9,12 @@ import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { nativeBridge } from '../ts/duckdb/bridge';
+import { CHUNK_BYTES, MAX_SNAPLEN } from '../ts/pcap/capture-reader';
 import { IndexThreads } from '../ts/pcap/index-beside';
 import { decodeCapture } from '../ts/pcap/scan-capture';
 import { PipeWriters } from '../ts/zeek/pipe-writers';
 import { ShardFeed } from '../ts/zeek/shard-feed';
-import { pcapHeader, pcapRecord } from './helpers/capture-files';
+import { epb, idb, pcapHeader, pcapRecord, shb } from './helpers/capture-files';
 import { tempDir } from './helpers/logs';
 
 const FLOWS = 50;
@@ -91,6 +92,49 @@ describe('analyze\'s reader: the index on a thread of its own, the pipes written
       for (let flow = 0; flow < FLOWS; flow++) {
         assert.deepEqual(byPort.get(1000 + flow), { packets: count / FLOWS, first: BigInt(offsets[flow]) }, `flow ${flow}`);
       }
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('pcapng blocks longer than a chunk\'s headroom, across chunk ends: the index thread places every packet where it is', async () => {
+    // Blocks of ~1 MB (more than the 256 KiB of headroom in front of each chunk) between small ones: some start in one
+    // 4 MiB chunk and end in the next, some with more than the headroom in the first, some with less.
+    const parts = [shb(true), idb(true, 1, 0)];
+    let at = parts[0].length + parts[1].length;
+    const blockOffsets: number[] = [];
+    const n = 40;
+    for (let j = 0; j < n; j++) {
+      const data = Buffer.concat([packet(0), Buffer.alloc(j % 2 ? 1_000_000 : 1000, j)]);
+      const b = epb(true, 0, BigInt(BASE * 1e6 + j), data);
+      blockOffsets.push(at);
+      at += b.length;
+      parts.push(b);
+    }
+    const big = join(dir, 'big-blocks.pcapng');
+    writeFileSync(big, Buffer.concat(parts));
+    // The bytes of each block cut by a chunk's end that are in the first chunk (the reader reads the file in chunks of READ bytes).
+    const HEADROOM = MAX_SNAPLEN + 64;
+    const READ = CHUNK_BYTES - HEADROOM;
+    const cut: number[] = [];
+    for (let end = READ; end < at; end += READ) {
+      const j = blockOffsets.findIndex((o, i) => o < end && (blockOffsets[i + 1] ?? at) > end);
+      if (j >= 0) cut.push(end - blockOffsets[j]);
+    }
+    assert.ok(cut.some(b => b > HEADROOM) && cut.some(b => b <= HEADROOM), `bytes before chunk ends: ${cut}`);
+    const threads = new IndexThreads();
+    try {
+      const { share, scanned } = threads.index(big, false);
+      const seen: number[] = [];
+      await decodeCapture(big, { shareWith: share, onPacket: r => { seen.push(r.offset); } });
+      assert.deepEqual(seen, blockOffsets);
+      const index = await scanned;
+      assert.equal(index.packets, n);
+      const flows = index.flows;
+      assert.equal(flows.flows, 1); // packet(0)'s flow, every one
+      assert.equal(flows.firstOffset[0], BigInt(blockOffsets[0]));
+      assert.deepEqual([...flows.offsetDeltas].map(Number), blockOffsets.map(o => o - blockOffsets[0]));
+      assert.deepEqual([...flows.tsDeltas].map(Number), blockOffsets.map((_, j) => j));
     } finally {
       await threads.close();
     }

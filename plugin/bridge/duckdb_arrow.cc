@@ -90,6 +90,7 @@ class Appender : public Napi::ObjectWrap<Appender> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Appender", {
       InstanceMethod<&Appender::Append>("append"),
+      InstanceMethod<&Appender::AppendAndClose>("appendAndClose"),
       InstanceMethod<&Appender::Flush>("flush"),
       InstanceMethod<&Appender::Close>("close"),
     });
@@ -121,13 +122,32 @@ class Appender : public Napi::ObjectWrap<Appender> {
   // append(arrowArray): the batch as a struct array whose children are the columns.
   Napi::Value Append(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!appender_) throw Napi::Error::New(env, "appender is closed");
+    if (!appender_ || busy_) throw Napi::Error::New(env, busy_ ? "appender is busy" : "appender is closed");
     ArrowArray batch;
     ArrayFromJs(info[0].As<Napi::Object>(), &batch);
     std::unique_ptr<ArrowArray, void (*)(ArrowArray*)> owned(&batch, [](ArrowArray* a) { a->release(a); });
+    const std::string error = AppendRows(&batch);
+    if (!error.empty()) throw Napi::Error::New(env, error);
+    return Napi::Number::New(env, static_cast<double>(batch.length));
+  }
+
+  // appendAndClose(arrowArray): a promise; the batch is converted and appended, and the appender closed (its rows
+  // flushed into the table), on a thread of libuv's pool: the JS thread goes on meanwhile. The batch's buffers must
+  // stay as they are until the promise settles (the description is held until then).
+  Napi::Value AppendAndClose(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!appender_ || busy_) throw Napi::Error::New(env, busy_ ? "appender is busy" : "appender is closed");
+    auto* work = new AppendWork(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::Object>());
+    busy_ = true;
+    work->Queue();
+    return work->Promise();
+  }
+
+  // Appends the batch's rows, a DataChunk at a time; the error's message, or empty. Touches no JS value.
+  std::string AppendRows(ArrowArray* batch_pointer) {
+    const ArrowArray& batch = *batch_pointer;
     if (batch.n_children != schema_.n_children) {
-      throw Napi::Error::New(env, "batch has " + std::to_string(batch.n_children) + " columns, table schema " +
-                                      std::to_string(schema_.n_children));
+      return "batch has " + std::to_string(batch.n_children) + " columns, table schema " + std::to_string(schema_.n_children);
     }
     for (int64_t start = 0; start < batch.length; start += kChunkRows) {
       const int64_t rows = std::min(kChunkRows, batch.length - start);
@@ -146,16 +166,66 @@ class Appender : public Napi::ObjectWrap<Appender> {
       duckdb_data_chunk chunk = nullptr;
       duckdb_error_data error = duckdb_data_chunk_from_arrow(connection_, &window->array, converted_, &chunk);
       if (window->array.release) window->array.release(&window->array);  // not taken over
-      if (error && duckdb_error_data_has_error(error)) throw Napi::Error::New(env, TakeError(error));
+      if (error && duckdb_error_data_has_error(error)) return TakeError(error);
       if (error) duckdb_destroy_error_data(&error);
       const duckdb_state state = duckdb_append_data_chunk(appender_, chunk);
       duckdb_destroy_data_chunk(&chunk);
-      if (state == DuckDBError) throw Napi::Error::New(env, TakeError(duckdb_appender_error_data(appender_)));
+      if (state == DuckDBError) return TakeError(duckdb_appender_error_data(appender_));
     }
-    return Napi::Number::New(env, static_cast<double>(batch.length));
+    return "";
   }
 
+  // Closes the appender (its rows flushed into the table); the error's message, or empty. Touches no JS value.
+  std::string CloseAppender() {
+    std::string message;
+    if (appender_ && duckdb_appender_close(appender_) == DuckDBError) {
+      message = TakeError(duckdb_appender_error_data(appender_));
+    }
+    Destroy();
+    return message;
+  }
+
+  // appendAndClose()'s work on the pool's thread; the appender's JS object and the batch's description are held
+  // (so neither is collected) until it is done.
+  class AppendWork : public Napi::AsyncWorker {
+   public:
+    AppendWork(Napi::Env env, Appender* appender, Napi::Object self, Napi::Object description)
+        : Napi::AsyncWorker(env, "zeek_arrow.appendAndClose"), deferred_(Napi::Promise::Deferred::New(env)),
+          appender_(appender), self_(Napi::Persistent(self)), description_(Napi::Persistent(description)) {
+      ArrayFromJs(description, &batch_);
+    }
+    ~AppendWork() override {
+      if (batch_.release) batch_.release(&batch_);
+    }
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+
+   protected:
+    void Execute() override {
+      std::string error = appender_->AppendRows(&batch_);
+      // Closed either way (a failed append's rows are not kept); the append's error first.
+      const std::string closing = appender_->CloseAppender();
+      if (error.empty()) error = closing;
+      if (!error.empty()) SetError(error);
+    }
+    void OnOK() override {
+      appender_->busy_ = false;
+      deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(batch_.length)));
+    }
+    void OnError(const Napi::Error& e) override {
+      appender_->busy_ = false;
+      deferred_.Reject(e.Value());
+    }
+
+   private:
+    Napi::Promise::Deferred deferred_;
+    Appender* appender_;
+    Napi::ObjectReference self_;
+    Napi::ObjectReference description_;
+    ArrowArray batch_{};
+  };
+
   Napi::Value Flush(const Napi::CallbackInfo& info) {
+    if (busy_) throw Napi::Error::New(info.Env(), "appender is busy");
     if (appender_ && duckdb_appender_flush(appender_) == DuckDBError) {
       throw Napi::Error::New(info.Env(), TakeError(duckdb_appender_error_data(appender_)));
     }
@@ -163,11 +233,8 @@ class Appender : public Napi::ObjectWrap<Appender> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    std::string message;
-    if (appender_ && duckdb_appender_close(appender_) == DuckDBError) {
-      message = TakeError(duckdb_appender_error_data(appender_));
-    }
-    Destroy();
+    if (busy_) throw Napi::Error::New(info.Env(), "appender is busy");
+    const std::string message = CloseAppender();
     if (!message.empty()) throw Napi::Error::New(info.Env(), message);
     return info.Env().Undefined();
   }
@@ -182,6 +249,8 @@ class Appender : public Napi::ObjectWrap<Appender> {
   duckdb_connection connection_ = nullptr;
   Napi::Reference<Napi::Value> connection_ref_;  // keeps the connection's JS handle alive
   duckdb_appender appender_ = nullptr;
+  // An appendAndClose() under way on the pool's thread: no other call until it is done.
+  bool busy_ = false;
   ArrowSchema schema_{};
   duckdb_arrow_converted_schema converted_ = nullptr;
 };

@@ -5,6 +5,7 @@ import { builtFile } from '../common/paths';
 
 interface NativeAppender {
   append(batch: ArrayDescription): number;
+  appendAndClose(batch: ArrayDescription): Promise<number>;
   flush(): void;
   close(): void;
 }
@@ -45,6 +46,15 @@ export class ArrowAppender {
 
   append(batch: arrow.RecordBatch): number {
     return this.native.append(arrayDescription(batch));
+  }
+
+  /**
+   * Appends the batch and closes, DuckDB's work (converting the rows, flushing them into the table) on a thread of
+   * libuv's pool, not this one; the batch's buffers must not change until it settles.
+   */
+  async appendAndClose(batch: arrow.RecordBatch): Promise<number> {
+    const description = arrayDescription(batch);
+    return this.native.appendAndClose(description);
   }
 
   flush(): void {

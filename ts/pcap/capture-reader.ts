@@ -166,29 +166,31 @@ function fileSource(handle: FileHandle, readSize: number, share?: ChunkSender, h
   };
 }
 
-/** Bytes handed over by another thread's read of the file (shared chunks, each given back once copied out). */
+/**
+ * Bytes handed over by another thread's read of the file, parsed in the chunks they came in (no copy into a parse
+ * buffer): a record cut by a chunk's end is copied into the next chunk's headroom, as fileSource does.
+ */
 function chunkSource(from: ChunkReceiver): Source {
-  let pending: Uint8Array = new Uint8Array(0);
   let consumed = 0;
-  let ended = false;
   return {
-    async read(buf, at) {
-      let n = 0;
-      while (at + n < buf.length && !ended) {
-        if (!pending.length) {
-          if (n > 0) break;
-          const next = await from.next();
-          if (!next) ended = true;
-          else pending = next;
-          continue;
-        }
-        const take = Math.min(pending.length, buf.length - at - n);
-        buf.set(pending.subarray(0, take), at + n);
-        pending = pending.subarray(take);
-        n += take;
-        consumed += take;
+    async next(buf, start, end) {
+      const tail = end - start;
+      // The tail is in the chunk given back once the next one is here: copied out first (a record at most).
+      const saved = tail ? buf.slice(start, end) : undefined;
+      const bytes = await from.next();
+      if (!bytes) return undefined;
+      consumed += bytes.length;
+      const head = bytes.byteOffset; // the sender read the chunk's bytes after its headroom
+      if (tail <= head) {
+        const chunk = new Uint8Array(bytes.buffer);
+        if (saved) chunk.set(saved, head - tail);
+        return { buf: chunk, start: head - tail, end: head + bytes.length, fresh: head };
       }
-      return n;
+      // A record longer than the headroom (a pcapng block): it and the chunk's bytes in a buffer of their own.
+      const joined = new Uint8Array(tail + bytes.length);
+      joined.set(saved!);
+      joined.set(bytes, tail);
+      return { buf: joined, start: 0, end: tail + bytes.length, fresh: tail };
     },
     consumed: () => consumed,
     close: async () => from.giveBack(),

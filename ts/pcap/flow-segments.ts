@@ -3,7 +3,7 @@
 // capture-wide columns with the number of their flow, and are grouped by flow
 // only at the end: a few large arrays, not several small ones per flow.
 import { endianness } from 'node:os';
-import { communityKey, zeekCommunityId } from './community-id';
+import { COMMUNITY_ID_LENGTH, zeekCommunityIdBytes } from './community-id';
 import { renderAddress } from './address';
 import { FlowTable, FlowTuple, flowTuple, newFlowTuple, zeekHasPorts } from './flow-key';
 import { CaptureRecord, FlowLayer } from './types';
@@ -68,11 +68,8 @@ class PacketColumns {
 /** One flow seen in the capture. */
 interface Flow {
   id: number;
-  communityId: string;
   proto: number;
-  aAddr: string;
   aPort: number;
-  bAddr: string;
   bPort: number;
   packets: number;
   /** Set when a fragment was added after later packets: its packets are put back in file order. */
@@ -125,6 +122,18 @@ function fragmentKey(layer: FlowLayer): string {
   return key;
 }
 
+const TCP = 6;
+const UDP = 17;
+
+/** Whether x (an address) equals y's x.length bytes from `at`. */
+function sameBytes(x: Uint8Array, y: Uint8Array, at: number): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[at + i]) return false;
+  return true;
+}
+
+/** Slots of FlowSegments' cache of flows (a power of 2). */
+const CACHED = 256;
+
 const TWO_32 = 4294967296;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -145,18 +154,63 @@ function int64Column<T extends BigInt64Array | BigUint64Array>(make: new (n: num
   return out;
 }
 
+/** Bytes a flow's two addresses take in FlowSegments' table. */
+const ADDRESS_PAIR = 32;
+
+/** Decimal digits of a byte. */
+const digits = (x: number) => (x >= 100 ? 3 : x >= 10 ? 2 : 1);
+
 /**
- * An ASCII string column's Arrow buffers (Community IDs and addresses are ASCII: a character is a byte), row r
- * being values[ids[r]]: each written in its place in row order (a join, a Buffer write and a copy per row back
- * into row order took twice as long).
+ * One side's addresses (at `side` in each flow's pair) as text, row r being flow ids[r]'s: IPv4 written digit by
+ * digit (no string per flow), IPv6 as renderAddress() writes it.
  */
-function asciiColumn(values: string[], ids: Uint32Array): Utf8Parts {
+function addressText(addresses: Uint8Array, lengths: Uint8Array, side: number, ids: Uint32Array): Utf8Parts {
   const n = ids.length;
   const valueOffsets = new Int32Array(n + 1);
-  for (let r = 0; r < n; r++) valueOffsets[r + 1] = valueOffsets[r] + values[ids[r]].length;
+  const ipv6 = new Array<string | undefined>(n);
+  for (let r = 0; r < n; r++) {
+    const at = ids[r] * ADDRESS_PAIR + side;
+    let length: number;
+    if (lengths[ids[r]] === 4) {
+      length = digits(addresses[at]) + digits(addresses[at + 1]) + digits(addresses[at + 2]) + digits(addresses[at + 3]) + 3;
+    } else {
+      const text = renderAddress(addresses.subarray(at, at + 16));
+      ipv6[r] = text;
+      length = text.length;
+    }
+    valueOffsets[r + 1] = valueOffsets[r] + length;
+  }
   const data = new Uint8Array(valueOffsets[n]);
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  for (let r = 0; r < n; r++) bytes.write(values[ids[r]], valueOffsets[r], 'latin1');
+  for (let r = 0; r < n; r++) {
+    let o = valueOffsets[r];
+    const text = ipv6[r];
+    if (text !== undefined) {
+      for (let i = 0; i < text.length; i++) data[o + i] = text.charCodeAt(i);
+      continue;
+    }
+    const at = ids[r] * ADDRESS_PAIR + side;
+    for (let i = 0; i < 4; i++) {
+      let x = addresses[at + i];
+      if (i) data[o++] = 0x2e; // "."
+      if (x >= 100) { data[o++] = 0x30 + Math.floor(x / 100); x %= 100; data[o++] = 0x30 + Math.floor(x / 10); x %= 10; }
+      else if (x >= 10) { data[o++] = 0x30 + Math.floor(x / 10); x %= 10; }
+      data[o++] = 0x30 + x;
+    }
+  }
+  return { valueOffsets, data };
+}
+
+/** A column of strings all `width` bytes long, row r being the id's bytes[ids[r] * width, (ids[r] + 1) * width). */
+function fixedWidthColumn(bytes: Uint8Array, width: number, ids: Uint32Array): Utf8Parts {
+  const n = ids.length;
+  const valueOffsets = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) valueOffsets[r + 1] = (r + 1) * width;
+  const data = new Uint8Array(n * width);
+  for (let r = 0; r < n; r++) {
+    const from = ids[r] * width;
+    const to = r * width;
+    for (let i = 0; i < width; i++) data[to + i] = bytes[from + i];
+  }
   return { valueOffsets, data };
 }
 
@@ -206,6 +260,24 @@ export class FlowSegments {
   /** The datagrams the current packet is a first fragment of (a tunnel can nest them). */
   private readonly enclosing: Datagram[] = [];
   private readonly tuple: FlowTuple = newFlowTuple();
+  /** Per flow id, its Community ID's ASCII bytes (COMMUNITY_ID_LENGTH each) and its communityKey(). */
+  private communityIds = new Uint8Array(1024 * COMMUNITY_ID_LENGTH);
+  private communityKeys = new Uint32Array(1024);
+  /** Per flow id, its endpoints' addresses a and b (ADDRESS_PAIR bytes: a at 0, b at 16) and their length (4 or 16). */
+  private addresses = new Uint8Array(1024 * ADDRESS_PAIR);
+  private addressLengths = new Uint8Array(1024);
+  /**
+   * TCP and UDP flows looked up lately, by a hash of their raw tuple that is the same both ways (CACHED slots, the
+   * last flow to land in a slot kept): per slot its flow's id + 1 (0: none), the raw tuple as a packet of the flow had
+   * it, and whether that packet was from a. Most packets' flows are found here (the big capture's: 69% were of the
+   * packet before's flow), without the key, its hash and the table's memory far apart.
+   */
+  private readonly cachedFlow = new Int32Array(CACHED);
+  private readonly cachedProto = new Uint8Array(CACHED);
+  private readonly cachedLength = new Uint8Array(CACHED);
+  private readonly cachedPorts = new Uint16Array(2 * CACHED);
+  private readonly cachedAddresses = new Uint8Array(ADDRESS_PAIR * CACHED);
+  private readonly cachedFromA = new Uint8Array(CACHED);
   packets = 0;
   firstMicros = Infinity;
   lastMicros = -Infinity;
@@ -250,18 +322,57 @@ export class FlowSegments {
 
   /** The layer's flow (made on first sight); leaves the packet's orientation in this.tuple. */
   private flowOf(layer: FlowLayer): Flow {
+    const proto = layer.proto;
+    if (proto !== TCP && proto !== UDP) return this.lookUp(layer);
+    const src = layer.src;
+    const dst = layer.dst;
+    const n = src.length;
+    const slot = (layer.srcPort ^ layer.dstPort ^ src[n - 1] ^ dst[n - 1] ^ ((src[n - 2] ^ dst[n - 2]) << 8)) & (CACHED - 1);
+    const cached = this.cachedFlow[slot] - 1;
+    const ports = this.cachedPorts;
+    const addresses = this.cachedAddresses;
+    const at = slot * ADDRESS_PAIR;
+    if (cached >= 0 && this.cachedProto[slot] === proto && this.cachedLength[slot] === n) {
+      // Either way (a tuple the same both ways is matched by the first test).
+      if (layer.srcPort === ports[2 * slot] && layer.dstPort === ports[2 * slot + 1] && sameBytes(src, addresses, at) && sameBytes(dst, addresses, at + 16)) {
+        this.tuple.fromA = this.cachedFromA[slot] === 1;
+        return this.flows[cached];
+      }
+      if (layer.srcPort === ports[2 * slot + 1] && layer.dstPort === ports[2 * slot] && sameBytes(src, addresses, at + 16) && sameBytes(dst, addresses, at)) {
+        this.tuple.fromA = this.cachedFromA[slot] !== 1;
+        return this.flows[cached];
+      }
+    }
+    const flow = this.lookUp(layer);
+    this.cachedFlow[slot] = flow.id + 1;
+    this.cachedProto[slot] = proto;
+    this.cachedLength[slot] = n;
+    ports[2 * slot] = layer.srcPort;
+    ports[2 * slot + 1] = layer.dstPort;
+    addresses.set(src, at);
+    addresses.set(dst, at + 16);
+    this.cachedFromA[slot] = this.tuple.fromA ? 1 : 0;
+    return flow;
+  }
+
+  /** flowOf() by the flow table. */
+  private lookUp(layer: FlowLayer): Flow {
     const t = flowTuple(layer, this.tuple);
     let flow = this.byTuple.get(t);
     if (!flow) {
       // The Community ID Zeek writes in conn.log for this flow (its port rules, its byte order quirk).
       const ports = zeekHasPorts(layer.proto);
+      const id = this.flows.length;
+      if (id === this.communityKeys.length) this.growPerFlow();
+      this.addresses.set(t.fromA ? layer.src : layer.dst, id * ADDRESS_PAIR);
+      this.addresses.set(t.fromA ? layer.dst : layer.src, id * ADDRESS_PAIR + 16);
+      this.addressLengths[id] = layer.src.length;
+      this.communityKeys[id] = zeekCommunityIdBytes(layer.proto, layer.src, layer.dst, ports ? layer.srcPort : 0, ports ? layer.dstPort : 0,
+        this.communityIds, id * COMMUNITY_ID_LENGTH);
       flow = {
-        id: this.flows.length,
-        communityId: zeekCommunityId(layer.proto, layer.src, layer.dst, ports ? layer.srcPort : 0, ports ? layer.dstPort : 0),
+        id,
         proto: layer.proto,
-        aAddr: renderAddress(t.fromA ? layer.src : layer.dst),
         aPort: t.aPort,
-        bAddr: renderAddress(t.fromA ? layer.dst : layer.src),
         bPort: t.bPort,
         packets: 0,
         outOfOrder: false,
@@ -274,6 +385,21 @@ export class FlowSegments {
       this.byTuple.set(t, flow);
     }
     return flow;
+  }
+
+  private growPerFlow(): void {
+    const addresses = new Uint8Array(this.addresses.length * 2);
+    addresses.set(this.addresses);
+    this.addresses = addresses;
+    const lengths = new Uint8Array(this.addressLengths.length * 2);
+    lengths.set(this.addressLengths);
+    this.addressLengths = lengths;
+    const ids = new Uint8Array(this.communityIds.length * 2);
+    ids.set(this.communityIds);
+    this.communityIds = ids;
+    const keys = new Uint32Array(this.communityKeys.length * 2);
+    keys.set(this.communityKeys);
+    this.communityKeys = keys;
   }
 
   private addPacket(flow: Flow, offset: number, micros: number, fromA: boolean, fragment: number): number {
@@ -323,27 +449,6 @@ export class FlowSegments {
     return unmatched;
   }
 
-  /** Packet indices grouped by flow id (a counting sort), each flow's in file order: flow f's are [starts[f], starts[f+1]). */
-  private packetOrder(): { order: Uint32Array; starts: Int32Array } {
-    const n = this.columns.length;
-    const starts = new Int32Array(this.flows.length + 1);
-    for (const f of this.flows) starts[f.id + 1] = f.packets;
-    for (let i = 0; i < this.flows.length; i++) starts[i + 1] += starts[i];
-    const next = starts.slice(0, this.flows.length);
-    const order = new Uint32Array(n);
-    const flowOf = this.columns.flow;
-    for (let b = 0, i = 0; i < n; b++) {
-      const block = flowOf[b];
-      for (let k = 0; k < BLOCK && i < n; k++, i++) order[next[block[k]]++] = i;
-    }
-    const offset = this.columns.offset;
-    const offsetOf = (i: number) => offset[i >>> BLOCK_BITS][i & IN_BLOCK];
-    for (const f of this.flows) {
-      if (f.outOfOrder) order.subarray(starts[f.id], starts[f.id + 1]).sort((x, y) => offsetOf(x) - offsetOf(y));
-    }
-    return { order, starts };
-  }
-
   /** The capture's rows for pcap.flow_packets as plain columns (they cross threads), and the later fragments that had no flow. */
   toColumns(): { columns: FlowColumns; unmatchedFragments: UnmatchedFragments } {
     const unmatchedFragments = this.settleOpen();
@@ -371,33 +476,34 @@ export class FlowSegments {
       last[f] = flow.lastMicros;
     }
     const ids = byDeltaWidth(firstOffset, lastOffset, first, last);
-    const { order, starts: byId } = this.packetOrder();
-    // Where each flow's packets go in the rows' order.
+    // Where each flow's packets go in the rows' order: next[f] is where flow f's next packet goes.
     const starts = new Int32Array(n + 1);
-    const at = new Int32Array(n);
+    const next = new Int32Array(n);
     for (let r = 0; r < n; r++) {
-      at[ids[r]] = starts[r];
+      next[ids[r]] = starts[r];
       starts[r + 1] = starts[r] + packets[ids[r]];
     }
     const c = this.columns;
-    // One pass over the packets, flow by flow in the order they were first seen (their packets are near each other in
-    // the capture's columns), each flow's put where its row wants it.
+    // One pass over the packets in file order, block by block (the capture's columns read in order), each written at
+    // its flow's next place in the rows; a flow's packets come in file order (but those of a flow out of order).
     const offsetDeltas = new BigUint64Array(total);
     const tsDeltas = new BigInt64Array(total);
     const offsetHalves = new Uint32Array(offsetDeltas.buffer);
     const timeHalves = new Uint32Array(tsDeltas.buffer);
     const fragment = new Uint8Array(total);
     const fromA = new Uint8Array(Math.ceil(total / 8));
-    for (let f = 0; f < n; f++) {
-      const baseOffset = firstOffset[f];
-      const baseMicros = first[f];
-      let j = at[f];
-      for (let i = byId[f]; i < byId[f + 1]; i++, j++) {
-        const p = order[i];
-        const b = p >>> BLOCK_BITS;
-        const k = p & IN_BLOCK;
-        const offset = c.offset[b][k] - baseOffset;
-        const us = c.micros[b][k] - baseMicros;
+    for (let b = 0, i = 0; i < total; b++) {
+      const offsets = c.offset[b];
+      const micros = c.micros[b];
+      const flows = c.flow[b];
+      const fromAs = c.fromA[b];
+      const fragments = c.fragment[b];
+      const m = Math.min(BLOCK, total - i);
+      for (let k = 0; k < m; k++) {
+        const f = flows[k];
+        const j = next[f]++;
+        const offset = offsets[k] - firstOffset[f];
+        const us = micros[k] - first[f];
         if (LITTLE_ENDIAN) {
           putInt64(offsetHalves, j, offset);
           putInt64(timeHalves, j, us);
@@ -405,25 +511,29 @@ export class FlowSegments {
           offsetDeltas[j] = BigInt(offset);
           tsDeltas[j] = BigInt(us);
         }
-        fragment[j] = c.fragment[b][k];
-        if (c.fromA[b][k]) fromA[j >> 3] |= 1 << (j & 7);
+        fragment[j] = fragments[k];
+        if (fromAs[k]) fromA[j >> 3] |= 1 << (j & 7);
       }
+      i += m;
+    }
+    for (const f of this.flows) {
+      if (f.outOfOrder) inFileOrder(next[f.id] - f.packets, next[f.id], offsetDeltas, tsDeltas, fragment, fromA);
     }
     const inRows = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(byFlow: T): T => {
       const out = new (byFlow.constructor as new (n: number) => T)(n);
       for (let r = 0; r < n; r++) out[r] = byFlow[ids[r]];
       return out;
     };
-    const text = (values: string[]) => asciiColumn(values, ids);
+    const addressColumn = (side: number) => addressText(this.addresses, this.addressLengths, side, ids);
     const columns: FlowColumns = {
       flows: n,
       packets: total,
-      communityId: text(this.flows.map(f => f.communityId)),
-      communityKey: inRows(Uint32Array.from(this.flows, f => communityKey(f.communityId))),
+      communityId: fixedWidthColumn(this.communityIds, COMMUNITY_ID_LENGTH, ids),
+      communityKey: inRows(this.communityKeys.subarray(0, n)),
       proto: inRows(proto),
-      aAddr: text(this.flows.map(f => f.aAddr)),
+      aAddr: addressColumn(0),
       aPort: inRows(aPort),
-      bAddr: text(this.flows.map(f => f.bAddr)),
+      bAddr: addressColumn(16),
       bPort: inRows(bPort),
       firstTs: int64Column(BigInt64Array, inRows(first)),
       lastTs: int64Column(BigInt64Array, inRows(last)),
@@ -436,6 +546,27 @@ export class FlowSegments {
       fragment,
     };
     return { columns, unmatchedFragments };
+  }
+}
+
+/**
+ * Rows [start, end) of a flow's packets put back in file order: a stable sort by offset (packets added in file order
+ * but a fragment's added after later ones; rare, so BigInts here).
+ */
+function inFileOrder(start: number, end: number, offsetDeltas: BigUint64Array, tsDeltas: BigInt64Array, fragment: Uint8Array, fromA: Uint8Array): void {
+  const rows = Array.from({ length: end - start }, (_, i) => start + i);
+  rows.sort((x, y) => Number(offsetDeltas[x] - offsetDeltas[y]));
+  const offsets = rows.map(r => offsetDeltas[r]);
+  const times = rows.map(r => tsDeltas[r]);
+  const fragments = rows.map(r => fragment[r]);
+  const froms = rows.map(r => (fromA[r >> 3] >> (r & 7)) & 1);
+  for (let i = 0; i < rows.length; i++) {
+    const j = start + i;
+    offsetDeltas[j] = offsets[i];
+    tsDeltas[j] = times[i];
+    fragment[j] = fragments[i];
+    if (froms[i]) fromA[j >> 3] |= 1 << (j & 7);
+    else fromA[j >> 3] &= ~(1 << (j & 7));
   }
 }
 

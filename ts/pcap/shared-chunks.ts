@@ -83,16 +83,21 @@ export class ChunkReceiver {
     });
   }
 
-  /** The next chunk of the file (the one before is given back now); undefined at its end; rejects if the read broke off. */
+  /**
+   * The next chunk of the file (the one before is given back once it is here); undefined at its end (the last one
+   * kept: its unparsed tail may still be looked at); rejects if the read broke off.
+   */
   async next(): Promise<Uint8Array | undefined> {
-    this.giveBack();
     while (!this.queue.length) await new Promise<void>(r => { this.wake = r; });
     const m = this.queue.shift()!;
     if ('end' in m) {
+      // The reader has ended: it waits for no chunk now (its pool is abandoned once the index is done).
+      this.current = undefined;
       this.port.close();
       if (m.error !== undefined) throw new Error(m.error);
       return undefined;
     }
+    this.giveBack();
     this.current = { id: m.id, chunk: m.chunk };
     return new Uint8Array(m.chunk, m.start, m.length);
   }

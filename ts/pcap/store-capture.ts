@@ -33,9 +33,8 @@ export async function addCapture(db: Database, { file, size, fingerprint, sha256
       [${info.sections.map(x => `{'offset': ${x.offset}, 'first_interface': ${x.firstInterface}}`).join(', ')}], now(), NULL)`);
     if (flows.flows) {
       const batch = flowPacketsBatch(flows, id);
-      const appender = new ArrowAppender(db.connection, 'flow_packets', batch.schema, PCAP);
-      appender.append(batch);
-      appender.close();
+      // DuckDB's work off this thread (the reader's: it feeds the Zeek workers meanwhile).
+      await new ArrowAppender(db.connection, 'flow_packets', batch.schema, PCAP).appendAndClose(batch);
     }
   });
   return flows.flows;
