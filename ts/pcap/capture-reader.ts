@@ -6,6 +6,7 @@ import { CaptureInfo, CaptureProblem, CaptureRecord } from './types';
 import { startsWithGzip } from '../common/gzip-magic';
 import { EPB, IDB, OPT_TSOFFSET, OPT_TSRESOL, PB, PacketBlockFields, SHB, SPB, readPacketBlock, unitsPerSecond } from './pcapng-block';
 import { ChunkReceiver, ChunkSender } from './shared-chunks';
+import { doubled } from '../common/doubled';
 
 export interface ReadOptions {
   /** Once the file header (pcap) or the first SHB and IDBs (pcapng) are known; for pcapng, linkTypes may grow
@@ -407,10 +408,8 @@ class Reader {
       this.end -= this.start;
       this.start = 0;
     } else if (this.end === this.buf.length) {
-      const grown = new Uint8Array(this.buf.length * 2);
-      grown.set(this.buf);
-      this.buf = grown;
-      this.view = new DataView(grown.buffer);
+      this.buf = doubled(this.buf);
+      this.view = new DataView(this.buf.buffer);
     }
     const n = await this.source.read!(this.buf, this.end);
     if (n === 0) this.eof = true;

@@ -2,6 +2,7 @@
 // Community ID): the endpoints in a fixed order, ICMP types mapped to ports.
 import { ICMP6_COUNTERPARTS, ICMP_COUNTERPARTS } from './community-id';
 import { FlowLayer } from './types';
+import { doubled } from '../common/doubled';
 
 export interface FlowTuple {
   /** Whether the packet's source is the flow's endpoint a. */
@@ -125,16 +126,9 @@ export class FlowTable<T> {
   }
 
   private growEntries(): void {
-    const n = this.lengths.length * 2;
-    const keys = new Uint8Array(n * KEY_STRIDE);
-    keys.set(this.keys);
-    this.keys = keys;
-    const lengths = new Uint8Array(n);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    const hashes = new Int32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+    this.keys = doubled(this.keys);
+    this.lengths = doubled(this.lengths);
+    this.hashes = doubled(this.hashes);
   }
 
   private growSlots(): void {

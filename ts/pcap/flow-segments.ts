@@ -7,6 +7,7 @@ import { COMMUNITY_ID_LENGTH, zeekCommunityIdBytes } from './community-id';
 import { renderAddress } from './address';
 import { FlowTable, FlowTuple, flowTuple, newFlowTuple, zeekHasPorts } from './flow-key';
 import { CaptureRecord, FlowLayer } from './types';
+import { doubled } from '../common/doubled';
 
 /** What a packet is to IP reassembly, as stored in flow_packets.fragment. */
 export const FRAGMENT = {
@@ -388,18 +389,10 @@ export class FlowSegments {
   }
 
   private growPerFlow(): void {
-    const addresses = new Uint8Array(this.addresses.length * 2);
-    addresses.set(this.addresses);
-    this.addresses = addresses;
-    const lengths = new Uint8Array(this.addressLengths.length * 2);
-    lengths.set(this.addressLengths);
-    this.addressLengths = lengths;
-    const ids = new Uint8Array(this.communityIds.length * 2);
-    ids.set(this.communityIds);
-    this.communityIds = ids;
-    const keys = new Uint32Array(this.communityKeys.length * 2);
-    keys.set(this.communityKeys);
-    this.communityKeys = keys;
+    this.addresses = doubled(this.addresses);
+    this.addressLengths = doubled(this.addressLengths);
+    this.communityIds = doubled(this.communityIds);
+    this.communityKeys = doubled(this.communityKeys);
   }
 
   private addPacket(flow: Flow, offset: number, micros: number, fromA: boolean, fragment: number): number {
