@@ -39,6 +39,20 @@ describe('a gzip file read whole or up to where it breaks off', () => {
     }
   });
 
+  it('a truncated file whose last pieces arrive while zlib still decodes megabytes from one before them: all of them', async () => {
+    // 12 MiB of zeros deflate to ~12 KiB: while zlib turns one 4 KiB read into 4 MiB, the file's last reads and
+    // its end arrive; zlib then decoded the last read with Z_FINISH and dropped that call's output (every run).
+    let seed = 7;
+    const text = (n: number) => Buffer.from(Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31).toString(36)).join(''));
+    const deflated = gzipSync(Buffer.concat([text(100), Buffer.alloc(12 << 20), text(300)]));
+    const file = join(tempDir(), 'zeros.log.gz');
+    const cutEnd = deflated.subarray(0, deflated.length - 400);
+    writeFileSync(file, cutEnd);
+    const decodable = gunzipSync(cutEnd, { finishFlush: constants.Z_SYNC_FLUSH }).length;
+    assert.ok(decodable > 12 << 20, String(decodable));
+    for (let run = 0; run < 5; run++) assert.deepEqual(await read(file, 4096, 0), { bytes: decodable, error: 'unexpected end of file' });
+  });
+
   it('a whole file: all of it, no error', async () => {
     const file = join(tempDir(), 'whole.log.gz');
     writeFileSync(file, whole);

@@ -37,8 +37,16 @@ export function gunzipFile(file: string, readBytes: number, options: ZlibOptions
   gunzip.on('error', fail);
   gunzip.on('drain', resumeIfRoom);
   raw.on('error', fail);
-  raw.on('data', (chunk: Buffer | string) => { if (!gunzip.write(chunk)) raw.pause(); });
-  raw.on('end', () => gunzip.end());
+  // Zlib decodes the chunk written last with Z_FINISH when end() comes before it is decoded, and drops what that
+  // call made when it fails (a truncated file): so end() waits until every chunk written has been decoded.
+  let decoding = 0;
+  let ended = false;
+  const endIfDecoded = () => { if (ended && decoding === 0 && !gunzip.destroyed) gunzip.end(); };
+  raw.on('data', (chunk: Buffer | string) => {
+    decoding++;
+    if (!gunzip.write(chunk, () => { decoding--; endIfDecoded(); })) raw.pause();
+  });
+  raw.on('end', () => { ended = true; endIfDecoded(); });
 
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
