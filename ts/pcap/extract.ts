@@ -1,9 +1,7 @@
 // Cuts sessions out of the captures into one capture: every packet, its record
 // as it is on disk, merged in time order across the captures it came from.
-import { createGunzip } from 'node:zlib';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
 import { FileHandle, open } from 'node:fs/promises';
+import { gunzipFile } from '../common/gunzip-file';
 import { Input, checkOutput, writeOutput } from './output-file';
 import { fingerprintOf } from './fingerprint';
 import { blockTime } from './capture-reader';
@@ -240,8 +238,8 @@ async function readRecords(capture: Capture, packets: Packet[], into: Map<Packet
   let position = 0;
   let next = 0;
   let pending: Buffer = Buffer.alloc(0);
-  // pipeline(): a read error reaches the loop (pipe() would leave it waiting), and leaving the loop closes the file.
-  const stream = pipeline(createReadStream(capture.path), createGunzip(), () => undefined);
+  // gunzipFile: every byte before a truncated file's break reaches the loop, and leaving the loop closes the file.
+  const { stream } = gunzipFile(capture.path, 1 << 20);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
