@@ -215,3 +215,44 @@ export function communityKey(id: string): number {
 
 /** communityKey() in SQL, of a Community ID column or expression (an error on text that is not base64 after "1:"). */
 export const communityKeySql = (id: string) => `('0x' || left(hex(from_base64(substr(${id}, 3, 8))), 8))::UINTEGER`;
+
+/** SQL binding `value` to the lambda parameter `name` in `body`: the value written and computed once. */
+const bindSql = (value: string, name: string, body: string) => `list_transform([${value}], ${name} -> ${body})[1]`;
+
+/** SQL: the hex of a dotted quad's 4 bytes. */
+const ipv4HexSql = (text: string) => `array_to_string(list_transform(string_split(${text}, '.'), zc_x -> printf('%02x', zc_x::UTINYINT)), '')`;
+
+/** SQL: the hex of an IPv6 address's 16 bytes, from its text ('::' and a dotted IPv4 tail allowed, as parseAddress()). */
+function ipv6HexSql(text: string): string {
+  const body = `CASE WHEN contains(${text}, '.') THEN ${bindSql(ipv4HexSql(`regexp_extract(${text}, '[0-9.]+$')`), 'zc_t',
+    `regexp_replace(${text}, '[0-9.]+$', '') || substr(zc_t, 1, 4) || ':' || substr(zc_t, 5, 4)`)} ELSE ${text} END`;
+  const groups = `zc_l || list_transform(range(8 - len(zc_l) - len(zc_r)), zc_x -> '0') || zc_r`;
+  return bindSql(`string_split(${body}, '::')`, 'zc_h',
+    bindSql(`CASE WHEN zc_h[1] = '' THEN [] ELSE string_split(zc_h[1], ':') END`, 'zc_l',
+      bindSql(`CASE WHEN len(zc_h) = 2 AND zc_h[2] <> '' THEN string_split(zc_h[2], ':') ELSE [] END`, 'zc_r',
+        `array_to_string(list_transform(${groups}, zc_g -> lpad(lower(zc_g), 4, '0')), '')`)));
+}
+
+/**
+ * zeekCommunityId() in SQL, from a flow as pcap.flow_packets stores it (proto, a_addr, a_port, b_addr, b_port: the
+ * endpoints in the index's order, ports 0 where Zeek has none, an ICMP type's counterpart as b_port): SHA-1 of the
+ * tuple's bytes through DuckDB's sha1(BLOB). The address text of renderAddress() does not say when an IPv6 flow's
+ * two addresses are both IPv4-mapped (both are written dotted): such a flow gets the IPv4 flow's Community ID.
+ */
+export function zeekCommunityIdSql(proto: string, aAddr: string, aPort: string, bAddr: string, bPort: string): string {
+  const wide = `(contains(${aAddr}, ':') OR contains(${bAddr}, ':'))`;
+  const hex = (addr: string) => `CASE WHEN contains(${addr}, ':') THEN ${ipv6HexSql(addr)}
+    WHEN ${wide} THEN '00000000000000000000ffff' || ${ipv4HexSql(addr)} ELSE ${ipv4HexSql(addr)} END`;
+  const twoWay = `((${proto} = ${ICMP} AND ${aPort} IN (${Object.keys(ICMP_COUNTERPARTS).join(', ')})) OR
+    (${proto} = ${ICMP6} AND ${aPort} IN (${Object.keys(ICMP6_COUNTERPARTS).join(', ')})))`;
+  const ported = `${proto} IN (${TCP}, ${UDP}, ${SCTP}, ${ICMP}, ${ICMP6})`;
+  const swapped = (port: string) => `(((${port} & 255) << 8) | (${port} >> 8))`;
+  // The index orders equal addresses' ports by number; Zeek by their network-order bytes read little-endian, and
+  // a one-way ICMP type keeps its direction.
+  const zeekSwaps = `(zc_a = zc_b AND ${ported} AND NOT (${proto} IN (${ICMP}, ${ICMP6}) AND NOT ${twoWay})
+    AND NOT (${swapped(aPort)} < ${swapped(bPort)}))`;
+  const protoHex = `printf('%02x00', ${proto})`;
+  const input = `'0000' || CASE WHEN ${zeekSwaps} THEN zc_b || zc_a || ${protoHex} || printf('%04x%04x', ${bPort}, ${aPort})
+    ELSE zc_a || zc_b || ${protoHex} || CASE WHEN ${ported} THEN printf('%04x%04x', ${aPort}, ${bPort}) ELSE '' END END`;
+  return `('1:' || to_base64(unhex(sha1(unhex(${bindSql(hex(aAddr), 'zc_a', bindSql(hex(bAddr), 'zc_b', input))})))))`;
+}
