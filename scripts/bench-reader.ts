@@ -1,7 +1,9 @@
 // Reader benchmark: a table of N rows (default 1 M) loaded into a Zeek table
 // through zeek-arrow's DuckDB reader and through Zeek's own ASCII reader from
 // the same rows written as a Zeek TSV log, in one run, interleaved; wall time
-// and peak memory (GNU time) of each Zeek, and the ratio to ASCII.
+// and peak memory (GNU time) of each Zeek, and the ratio to ASCII. Then the same
+// two readers over one row, interleaved: what a Zeek pays for Node and DuckDB
+// whatever the rows (their start and teardown), out of the gap at N rows.
 //
 //   node dist/scripts/bench-reader.js [--rows 1000000] [--runs 3] [--dir D]
 import { spawnSync } from 'node:child_process';
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
   mkdirSync(options.dir, { recursive: true });
   writeFileSync(join(options.dir, 'bench.zeek'), SCRIPT);
   const { db, tsv } = await makeData(options.dir, options.rows);
+  const oneRow = join(options.dir, 'one-row.log');
+  writeFileSync(oneRow, readFileSync(tsv, 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
   const readers = [
     { name: 'ASCII reader (TSV)', args: [`Bench::source=${tsv}`] },
     { name: 'Arrow reader (DuckDB)', args: ['Bench::reader=Input::READER_ARROW', 'Bench::source=SELECT * FROM assets', `Bench::db=${db}`] },
@@ -95,6 +99,14 @@ async function main(): Promise<void> {
       results[k].kib.push(r.kib);
     });
   }
+  // One row each: the fixed cost of a Zeek with each reader.
+  const fixed = [
+    { args: [`Bench::source=${oneRow}`], seconds: [] as number[] },
+    { args: ['Bench::reader=Input::READER_ARROW', 'Bench::source=SELECT * FROM assets LIMIT 1', `Bench::db=${db}`], seconds: [] as number[] },
+  ];
+  for (let i = 0; i < Math.max(5, options.runs); i++) {
+    for (const f of fixed) f.seconds.push(run(zeek.zeek, options.dir, f.args, 1).seconds);
+  }
   const base = median(results[0].seconds);
   const baseCpu = median(results[0].cpu);
   const baseKib = median(results[0].kib);
@@ -106,6 +118,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${reader.name.padEnd(24)} ${s.toFixed(2)} s (${(s / base).toFixed(2)}; runs: ${results[k].seconds.join(', ')})  ` +
       `${cpu.toFixed(2)} s CPU (${(cpu / baseCpu).toFixed(2)})  peak ${(kib / 1024).toFixed(0)} MiB (${(kib / baseKib).toFixed(2)})\n`);
   });
+  const [asciiOne, arrowOne] = fixed.map(f => median(f.seconds));
+  const gap = median(results[1].seconds) - base;
+  process.stdout.write(`one row (medians of ${fixed[0].seconds.length}): ASCII ${asciiOne.toFixed(2)} s, Arrow ${arrowOne.toFixed(2)} s: ` +
+    `${(arrowOne - asciiOne).toFixed(2)} s a Zeek for Node and DuckDB whatever the rows, of the ${gap.toFixed(2)} s gap at ${options.rows} rows\n`);
 }
 
 main().catch(e => {
