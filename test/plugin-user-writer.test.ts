@@ -79,4 +79,37 @@ describeWithZeek('a writer written in TypeScript, loaded as a module', zeek => {
       assert.match(trailer, /^#finished/, log);
     }
   });
+  it("can use Node's crypto and TLS, which Node sets up only when a module first asks (published vectors)", () => {
+    // Node starts without OpenSSL set up (kNoInitOpenSSL, NodeRuntime.cc): a module's first use must still work.
+    const module = join(work, 'crypto-writer.js');
+    const out = join(work, 'crypto.json');
+    writeFileSync(module, `const crypto = require('crypto');
+const tls = require('tls');
+const { writeFileSync } = require('fs');
+const { WriterBackend } = require('zeek-arrow');
+module.exports = { writer: class extends WriterBackend {
+  init(info) { this.path = info.path; }
+  write() {}
+  finish() {
+    if (this.path !== 'conn') return;
+    writeFileSync(${JSON.stringify(out)}, JSON.stringify({
+      sha256: crypto.createHash('sha256').update('abc').digest('hex'),
+      hmac: crypto.createHmac('sha256', Buffer.alloc(20, 0x0b)).update('Hi There').digest('hex'),
+      uuid: crypto.randomUUID(),
+      random: [crypto.randomBytes(16).toString('hex'), crypto.randomBytes(16).toString('hex')],
+      tls: typeof tls.createSecureContext({}).context,
+    }));
+  }
+} };
+`);
+    run('crypto', ['Log::default_writer=Arrow', 'LogArrow::sink=module', `LogArrow::writer_module=${module}`]);
+    const got = JSON.parse(readFileSync(out, 'utf8'));
+    // FIPS 180-2's "abc" and RFC 4231's test case 1.
+    assert.equal(got.sha256, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(got.hmac, 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7');
+    assert.match(got.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(got.random[0], /^[0-9a-f]{32}$/);
+    assert.notEqual(got.random[0], got.random[1]);
+    assert.equal(got.tls, 'object');
+  });
 });

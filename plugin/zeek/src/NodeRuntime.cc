@@ -102,14 +102,16 @@ void NodeRuntime::Run() {
     // V8's young generation grows to 16 MiB semi-spaces; the host's garbage is small batches' wrappers, and
     // 1 MiB ones took 10 MiB off Zeek's peak memory over a 141 MB capture (bench-writer).
     std::vector<std::string> args = {"zeek", "--max-semi-space-size=1"};
-    // Zeek owns the signals, the terminal and the process: Node gets none of them.
+    // Zeek owns the signals, the terminal and the process: Node gets none of them. OpenSSL is set up when a
+    // module first uses crypto: at process start Debian's libnode read the system's CA bundle, ~45 ms a Zeek.
     auto init = node::InitializeOncePerProcess(args, {node::ProcessInitializationFlags::kNoInitializeV8,
                                                       node::ProcessInitializationFlags::kNoInitializeNodeV8Platform,
                                                       node::ProcessInitializationFlags::kNoDefaultSignalHandling,
                                                       node::ProcessInitializationFlags::kNoStdioInitialization,
                                                       node::ProcessInitializationFlags::kNoAdjustResourceLimits,
                                                       node::ProcessInitializationFlags::kNoUseLargePages,
-                                                      node::ProcessInitializationFlags::kNoPrintHelpOrVersionOutput});
+                                                      node::ProcessInitializationFlags::kNoPrintHelpOrVersionOutput,
+                                                      node::ProcessInitializationFlags::kNoInitOpenSSL});
     if ( init->early_return() ) {
         std::string message;
         for ( const auto& e : init->errors() ) message += e + "; ";
