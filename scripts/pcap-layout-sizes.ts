@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../ts/duckdb/database';
 import { zeekCommunityIdSql } from '../ts/pcap/community-id';
+import { bits } from '../ts/pcap/index-tables';
 import { literal } from '../ts/schema/sql-text';
 
-/** Bits a whole number takes, in SQL (0 for 0 and below). */
-const bits = (x: string) => `CASE WHEN ${x} < 1 THEN 0 ELSE floor(log2(${x}))::INTEGER + 1 END`;
 /** Each packet's difference from the flow's packet before it in file order (the first's from 0). */
 const gaps = (list: string) => `list_transform(generate_series(1, len(${list})), i -> ${list}[i] - coalesce(${list}[i - 1], 0))`;
 const derived = 'community_id, last_ts, packets';

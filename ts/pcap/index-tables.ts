@@ -74,8 +74,8 @@ export function oldLayoutError(path: string): Error {
     `run 'zeek-arrow index --db ${path} <any capture>' once to convert it (captures already indexed are not read again)`);
 }
 
-/** Bits a whole number takes, in SQL (0 for 0). */
-const bits = (x: string) => `CASE WHEN ${x} < 1 THEN 0 ELSE floor(log2(${x}))::INTEGER + 1 END`;
+/** Bits a whole number takes, in SQL (0 for 0 and below). */
+export const bits = (x: string) => `CASE WHEN ${x} < 1 THEN 0 ELSE floor(log2(${x}))::INTEGER + 1 END`;
 
 /**
  * Rewrites an index of absolute offsets and times as deltas from each flow's first packet, rows in the order the
