@@ -84,7 +84,9 @@ async function main(): Promise<void> {
   writeFileSync(join(options.dir, 'bench.zeek'), SCRIPT);
   const { db, tsv } = await makeData(options.dir, options.rows);
   const oneRow = join(options.dir, 'one-row.log');
-  writeFileSync(oneRow, readFileSync(tsv, 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
+  const lines = readFileSync(tsv, 'utf8').split('\n');
+  const headerLines = lines.findIndex(l => !l.startsWith('#'));
+  writeFileSync(oneRow, lines.slice(0, headerLines + 1).join('\n') + '\n');
   const readers = [
     { name: 'ASCII reader (TSV)', args: [`Bench::source=${tsv}`] },
     { name: 'Arrow reader (DuckDB)', args: ['Bench::reader=Input::READER_ARROW', 'Bench::source=SELECT * FROM assets', `Bench::db=${db}`] },

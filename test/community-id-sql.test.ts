@@ -1,7 +1,7 @@
 // zeekCommunityIdSql(): the Community ID computed by DuckDB from the tuple the packet index stores, against
 // independent sources: the spec's baseline vectors, Zeek's conn.log, and the index's own column.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from '../ts/duckdb/database';
 import { listCaptureFiles } from '../ts/pcap/capture-files';
@@ -11,7 +11,7 @@ import { indexCaptures } from '../ts/pcap/indexer';
 import { parseAddress, renderAddress } from '../ts/pcap/address';
 import { FlowLayer } from '../ts/pcap/types';
 import { literal } from '../ts/schema/sql-text';
-import { corpusPath } from './helpers/corpus';
+import { corpusPath, traceLogDirs, tsvRecords } from './helpers/corpus';
 import { suiteTempDirs } from './helpers/logs';
 
 interface Vector { proto: number; saddr: string; daddr: string; sport: number | null; dport: number | null; communityid: string }
@@ -81,16 +81,11 @@ describe('Community ID in SQL (zeekCommunityIdSql)', () => {
   });
 
   it("gives every community_id of Zeek's conn.log over the corpus (374), from the index's flows", async () => {
-    const logs = corpusPath('zeek-logs', 'tsv');
     const ids = new Set<string>();
-    for (const name of readdirSync(logs).sort()) {
-      const conn = join(logs, name, 'conn.log');
+    for (const dir of traceLogDirs('tsv')) {
+      const conn = join(dir, 'conn.log');
       if (!existsSync(conn)) continue;
-      const lines = readFileSync(conn, 'utf8').split('\n');
-      const fields = lines.find(l => l.startsWith('#fields'))?.split('\t').slice(1) ?? [];
-      const at = fields.indexOf('community_id');
-      if (at < 0) continue;
-      for (const l of lines) if (l && !l.startsWith('#') && l.split('\t')[at] !== '-') ids.add(l.split('\t')[at]);
+      for (const r of tsvRecords(conn)) if (r.community_id !== undefined && r.community_id !== '-') ids.add(r.community_id);
     }
     const computedIds = new Set((await db.all(`SELECT DISTINCT ${ID} AS id FROM pcap.flow_packets`)).map(r => String(r.id)));
     const missing = [...ids].filter(id => !computedIds.has(id));

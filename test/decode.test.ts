@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderAddress } from '../ts/pcap/address';
 import { readCapture } from '../ts/pcap/capture-reader';
 import { decodePacket } from '../ts/pcap/decode';
 import { DecodedPacket, LINKTYPE } from '../ts/pcap/types';
-import { corpusPath } from './helpers/corpus';
+import { corpusPath, tsvRecords } from './helpers/corpus';
 import { readManifest } from './helpers/captures';
 
 // ---- Building packets ----
@@ -629,13 +629,7 @@ async function decodeTrace(file: string): Promise<TraceResult> {
 
 /** conn.log's (ip_proto, orig_h, orig_p, resp_h, resp_p), as flow keys. */
 function connKeys(file: string): string[] {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const fields = lines.find(l => l.startsWith('#fields'))!.split('\t').slice(1);
-  const col = (name: string) => fields.indexOf(name);
-  return lines.filter(l => l && !l.startsWith('#')).map(l => {
-    const f = l.split('\t');
-    return [f[col('ip_proto')], f[col('id.orig_h')], f[col('id.orig_p')], f[col('id.resp_h')], f[col('id.resp_p')]].join(' ');
-  });
+  return tsvRecords(file).map(r => [r.ip_proto, r['id.orig_h'], r['id.orig_p'], r['id.resp_h'], r['id.resp_p']].join(' '));
 }
 
 function traces(): string[] {

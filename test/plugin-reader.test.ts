@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, corpusPath } from './helpers/corpus';
+import { REPO, corpusPath, tsvRecords } from './helpers/corpus';
 import { removeDir, tempDir } from './helpers/logs';
 import { describeWithZeek, runZeek } from './helpers/zeek';
 import * as arrow from 'apache-arrow';
@@ -219,21 +219,16 @@ describeWithZeek('input readers in TypeScript: DuckDB, Parquet and Arrow IPC sou
     const r = runZeek(zeek, dir, ['-C', '-r', corpusPath('pcaps', 'http__bro.org.pcap'),
       join(FIXTURES, 'intel-from-duckdb.zeek'), `IntelFeed::db=${join(dir, 'intel.duckdb')}`]);
     assert.equal(r.status, 0, r.stderr);
-    const table = (path: string) => {
-      const text = lines(readFileSync(path, 'utf8'));
-      const fields = text.find(l => l.startsWith('#fields'))!.split('\t').slice(1);
-      return text.filter(l => !l.startsWith('#')).map(l => Object.fromEntries(l.split('\t').map((v, i) => [fields[i], v])));
-    };
-    const hits = table(join(dir, 'intel.log'));
+    const hits = tsvRecords(join(dir, 'intel.log'));
     const count = (rows: Record<string, string>[], key: (r: Record<string, string>) => string) => {
       const m = new Map<string, number>();
       for (const row of rows) m.set(key(row), (m.get(key(row)) ?? 0) + 1);
       return [...m].sort();
     };
     // The trace's own logs (Zeek 8.0.10, corpus): every connection to the server, every request naming bro.org.
-    const conns = table(corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'conn.log')).filter(c => c['id.resp_h'] === '192.150.187.43');
+    const conns = tsvRecords(corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'conn.log')).filter(c => c['id.resp_h'] === '192.150.187.43');
     const portOf = new Map(conns.map(c => [c.uid, c['id.orig_p']]));
-    const requests = table(corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'http.log')).filter(h => h.host === 'bro.org');
+    const requests = tsvRecords(corpusPath('zeek-logs', 'tsv', 'http__bro.org.pcap', 'http.log')).filter(h => h.host === 'bro.org');
     assert.equal(conns.length, 13);
     assert.equal(requests.length, 29);
     assert.deepEqual(count(hits.filter(h => h['seen.where'] === 'Conn::IN_RESP'), h => `${h['id.orig_p']} ${h['seen.indicator']}`),
