@@ -6,7 +6,6 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { nativeBridge } from '../ts/duckdb/bridge';
 import { CHUNK_BYTES, MAX_SNAPLEN } from '../ts/pcap/capture-reader';
@@ -14,6 +13,7 @@ import { IndexThreads } from '../ts/pcap/index-beside';
 import { decodeCapture } from '../ts/pcap/scan-capture';
 import { PipeWriters } from '../ts/zeek/pipe-writers';
 import { ShardFeed } from '../ts/zeek/shard-feed';
+import { pipeStream } from '../ts/zeek/pipe-stream';
 import { epb, idb, pcapHeader, pcapRecord, shb } from './helpers/capture-files';
 import { tempDir } from './helpers/logs';
 
@@ -161,7 +161,7 @@ describe('analyze\'s reader: the index on a thread of its own, the pipes written
     const child = spawn('sh', ['-c', command], { stdio: [pipe.read, fd, 'inherit'] });
     closeSync(pipe.read);
     closeSync(fd);
-    return { input: new Socket({ fd: pipe.write, readable: false, writable: true }), exited: once(child, 'exit') };
+    return { input: pipeStream(pipe.write), exited: once(child, 'exit') };
   }
 
   it('each worker\'s pipe gets exactly its pcap stream: the header, then its packets in order, nanosecond records', async () => {
@@ -170,6 +170,7 @@ describe('analyze\'s reader: the index on a thread of its own, the pipes written
     const feed = new ShardFeed(pipes.map(p => p.input), 1);
     const expected = workers.map(() => [pcapHeader(0xa1b23c4d, true, 262144, 1)]);
     try {
+      assert.ok(feed.threaded, 'the pipes are written by the writer thread');
       for (let j = 0; j < count; j++) {
         const data = packet(j);
         const shard = (j * 31) % 3;

@@ -5,8 +5,8 @@
 // written. Each pipe is opened again here (/proc/self/fd: a second descriptor
 // of the same pipe, closed by this thread), so the caller's stream keeps its own.
 import { constants, openSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { pipeStream } from './pipe-stream';
 
 /** To the thread: a chunk's first `length` bytes for pipe `out`, or the end of every stream. */
 type Order = { chunk: ArrayBuffer; length: number; out: number } | { end: true };
@@ -76,7 +76,7 @@ function serve(fds: number[]): void {
   const port = parentPort!;
   const pipes = fds.map((fd, out) => {
     // Not blocking: a pipe whose reader is gone fails here (ENXIO) rather than waiting for one.
-    const pipe = new Socket({ fd: openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
+    const pipe = pipeStream(openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK));
     pipe.on('error', e => port.postMessage({ broken: e.message, out } satisfies Report));
     return pipe;
   });

@@ -5,10 +5,10 @@
 import { PCAP_RECORD_HEADER, pcapHeader, putRecordHeader } from '../pcap/capture-writer';
 import { settled } from './stream-settled';
 import { fstatSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { MergeSink } from '../pcap/capture-merge';
 import { PipeWriters } from './pipe-writers';
+import { pipeDescriptor } from './pipe-stream';
 
 /** Bytes gathered for a worker before they are written to its pipe. */
 const CHUNK = 256 << 10;
@@ -56,11 +56,11 @@ class WorkerStream {
   }
 }
 
-/** The descriptor of a stream over a pipe (a Zeek's stdin), or undefined (a socket, not a stream over a descriptor). */
+/** The descriptor of a stream over a pipe (a Zeek's stdin), or undefined (any other stream). */
 function pipeFd(out: Writable): number | undefined {
-  const fd = out instanceof Socket ? (out as unknown as { _handle?: { fd?: number } })._handle?.fd : undefined;
+  const fd = pipeDescriptor(out);
   try {
-    return fd !== undefined && fd >= 0 && fstatSync(fd).isFIFO() ? fd : undefined;
+    return fd !== undefined && fstatSync(fd).isFIFO() ? fd : undefined;
   } catch {
     return undefined;
   }
@@ -71,6 +71,11 @@ export class ShardFeed implements MergeSink {
   private readonly writers: PipeWriters | undefined;
   /** Waiting for a worker's chunk to be written (drained()). */
   private wake: (() => void) | undefined;
+
+  /** Whether the pipes are written by a thread of their own (every stream is over a pipe descriptor). */
+  get threaded(): boolean {
+    return this.writers !== undefined;
+  }
 
   constructor(outs: Writable[], linkType: number) {
     const fds = outs.map(pipeFd);

@@ -1,7 +1,6 @@
 // Runs Zeek with zeek-arrow's plugin and the Arrow writer as the default.
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +9,7 @@ import { PACKAGE_ROOT } from '../common/paths';
 import { gunzipFile } from '../common/gunzip-file';
 import { nativeBridge } from '../duckdb/bridge';
 import { Zeek } from './find-zeek';
+import { pipeStream } from './pipe-stream';
 
 /** The directory of the built Zeek plugin (for ZEEK_PLUGIN_PATH). */
 export function pluginDir(): string {
@@ -95,7 +95,7 @@ export function spawnZeek(zeek: Zeek, args: string[], options: { cwd: string; st
     if (pipe) closeSync(pipe.read);
   }
   const stdin: Writable = pipe
-    ? new Socket({ fd: pipe.write, readable: false, writable: true })
+    ? pipeStream(pipe.write)
     : new Writable({ write: (_c, _e, cb) => cb() });
   let stderr = '';
   // The tail is enough for an error message; a chatty Zeek must not grow it without end.
