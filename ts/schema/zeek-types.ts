@@ -56,7 +56,8 @@ const micros = (sql: string) => `CAST(round(${sql} * 1000000) AS BIGINT)`;
 const jsonMicros = (sql: string) => `zeek_micros(${sql})`;
 
 const MAX_U64 = 18446744073709551615n;
-const number = /^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|inf|infinity)$/i;
+// One way to match a run of digits: a failed match is linear in its length, not quadratic (fuzz-regressions).
+const number = /^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|inf|infinity)$/i;
 /** A time or interval is stored in µs in 64 bits (DuckDB's TIMESTAMPTZ, about year 294,000): seconds beyond are no time. */
 const MAX_SECONDS = 9.2e12;
 const secondsOk = (value: number) => Math.abs(value) <= MAX_SECONDS;
