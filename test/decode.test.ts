@@ -326,6 +326,15 @@ export const CASES: Case[] = [
   { name: '802.1Q', linkType: ETH, packet: ether(0x8100, dot1q(10, 0x0800), tcp4()), layers: [`${TCP4} @18/38`] },
   { name: 'QinQ 0x88a8', linkType: ETH, packet: ether(0x88a8, dot1q(100, 0x8100), dot1q(10, 0x86dd), tcp6()), layers: [`${TCP6} @22/62`] },
   { name: 'QinQ 0x9100', linkType: ETH, packet: ether(0x9100, dot1q(100, 0x8100), dot1q(10, 0x0800), tcp4()), layers: [`${TCP4} @22/42`] },
+  { name: '22 802.1Q tags: the most Zeek decodes (PacketAnalyzer::max_depth 25)', linkType: ETH, packet: ether(0x8100, ...Array.from({ length: 21 }, () => dot1q(10, 0x8100)), dot1q(10, 0x0800), tcp4()), layers: [`${TCP4} @102/122`] },
+  {
+    name: '300 802.1Q tags: refused, not a stack overflow (Zeek: max_packet_analyzer_depth_exceeded)', linkType: ETH,
+    packet: ether(0x8100, ...Array.from({ length: 299 }, () => dot1q(10, 0x8100)), dot1q(10, 0x0800), tcp4()), layers: [], problem: 'more than 256 nested link-layer headers',
+  },
+  {
+    name: '4,000 802.1Q tags in VNTags in turn: refused, not a stack overflow', linkType: ETH,
+    packet: ether(0x8926, ...Array.from({ length: 4000 }, () => [...vntagHeader(0x8100), ...dot1q(10, 0x8926)]), vntagHeader(0x8100), dot1q(10, 0x0800), tcp4()), layers: [], problem: 'more than 256 nested link-layer headers',
+  },
   { name: '802.1Q then 0x88a8: not in Zeek\'s VLAN table', linkType: ETH, packet: ether(0x8100, dot1q(100, 0x88a8), dot1q(10, 0x0800), tcp4()), layers: [] },
   { name: 'MPLS label stack, IPv6 by its version', linkType: ETH, packet: ether(0x8847, mplsLabel(100, false), mplsLabel(200, true), tcp6()), layers: [`${TCP6} @22/62`] },
   { name: 'MPLS in 802.1Q', linkType: ETH, packet: ether(0x8100, dot1q(5, 0x8847), mplsLabel(16, true), tcp4()), layers: [`${TCP4} @22/42`] },

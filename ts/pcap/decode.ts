@@ -10,6 +10,11 @@ import { DecodedPacket, FlowLayer, LinkType } from './types';
 
 /** Zeek's Tunnel::max_depth (init-bare.zeek): encapsulations nested deeper are not decoded. */
 const MAX_TUNNELS = 4;
+/**
+ * Link-layer headers one packet may nest (802.1Q tags, PBB in Ethernet, ...), each a call deeper on the stack: a
+ * packet of thousands overflowed it. Zeek itself drops a packet at 25 analyzers (PacketAnalyzer::max_depth: 22 tags).
+ */
+const MAX_LINK_HEADERS = 256;
 
 // IP protocol numbers.
 const HOP_BY_HOP = 0;
@@ -209,6 +214,8 @@ export class PacketDecoder {
   /** Tunnels entered so far (Zeek's encapsulation depth), and the innermost one's kind. */
   private tunnels = 0;
   private lastTunnel = NO_TUNNEL;
+  /** Link-layer headers dispatched by Ethernet type so far in this packet. */
+  private linkHeaders = 0;
   /** Where the packet starts in the bytes given (offsets in layers are from here). */
   private packetStart = 0;
 
@@ -226,6 +233,7 @@ export class PacketDecoder {
     decoded.problem = undefined;
     this.tunnels = 0;
     this.lastTunnel = NO_TUNNEL;
+    this.linkHeaders = 0;
     this.packetStart = start;
     this.linkLayer(data, start, end, linkType);
     return decoded;
@@ -289,6 +297,7 @@ export class PacketDecoder {
 
   /** What an Ethernet or 802.1Q header's type leads to (ethernet/main.zeek, vlan/main.zeek); non-IP types give nothing. */
   private byEtherType(d: Uint8Array, off: number, end: number, type: number, inVlan: boolean): void {
+    if (++this.linkHeaders > MAX_LINK_HEADERS) return this.fail(`more than ${MAX_LINK_HEADERS} nested link-layer headers`);
     switch (type) {
       case 0x0800: case 0x86dd: return this.ip(d, off, end);
       case 0x8100: return this.vlan(d, off, end);
