@@ -28,6 +28,8 @@ export interface LineRange {
   from: number;
   to: number;
   check?: LineCheck;
+  /** Header lines become empty lines too: DuckDB would reject each one it reads, costly by the thousand. */
+  blankHeaders?: boolean;
 }
 
 function scalarTextOk(scalar: ZeekScalar, text: string): boolean {
@@ -115,7 +117,8 @@ export async function copyLineRanges(file: string, ranges: LineRange[], dir: str
     const problem = ranges[r].check?.(text);
     if (problem) problems.push({ line, ...problem });
     // A bad line stays as an empty line, which DuckDB skips: line numbers keep their meaning.
-    if (!outs[r].write(problem ? '\n' : text + '\n')) await once(outs[r], 'drain');
+    const blank = problem || (ranges[r].blankHeaders && text.startsWith('#'));
+    if (!outs[r].write(blank ? '\n' : text + '\n')) await once(outs[r], 'drain');
   }
   await Promise.all(outs.map(o => new Promise(resolve => o.end(resolve))));
   return { files, problems };

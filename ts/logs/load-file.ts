@@ -68,7 +68,8 @@ export async function load(run: IngestRun, log: ScannedLog, logPath: string, pie
         return byLog;
       });
     } catch (e) {
-      checkFirst = e instanceof BadLines && e.count > MAX_REJECTED_LINES;
+      // DuckDB's rejects take header lines too (read in place, they are bad lines to it): many of either, our checks.
+      checkFirst = e instanceof BadLines && e.count + log.headerLines.length > MAX_REJECTED_LINES;
     }
   }
   const firstProblems: IngestProblem[] = [];
@@ -82,7 +83,7 @@ export async function load(run: IngestRun, log: ScannedLog, logPath: string, pie
     const reports = new LineReports(problems);
     const cleaned: Piece[] = [];
     for (const p of pieces) {
-      const copy = await copyLineRanges(p.readPath, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check: p.check }],
+      const copy = await copyLineRanges(p.readPath, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check: p.check, blankHeaders: true }],
         await mkdtemp(join(run.tmp, 'clean-')));
       for (const bad of copy.problems) {
         reports.add(fileProblem(log.file, bad.message, { line: bad.line + p.lineOffset, field: bad.field }));

@@ -15,7 +15,9 @@ import { BadLines, Locate, MAX_REJECTED_LINES, insertTsv } from './tsv-insert';
 export async function ingestDirect(run: IngestRun, db: Database, section: TsvSection, logs: ScannedLog[]): Promise<boolean> {
   const gzip = logs[0].gzip;
   const locate: Locate = (path, line, byte) => ({ file: path, line, byte: gzip ? undefined : byte });
-  return ingestBatch(run, db, section, logs.map(log => log.file), gzip, locate, logs.map(batched));
+  // Read in place, their header lines are lines DuckDB rejects too.
+  const headerLines = logs.reduce((n, log) => n + log.headerLines.length, 0);
+  return ingestBatch(run, db, section, logs.map(log => log.file), gzip, locate, logs.map(batched), headerLines);
 }
 
 /**
@@ -25,7 +27,7 @@ export async function ingestDirect(run: IngestRun, db: Database, section: TsvSec
  */
 export async function ingestCombined(run: IngestRun, db: Database, section: TsvSection, combined: CombinedTsv, logs: BatchedLog[]): Promise<boolean> {
   const locate: Locate = (_path, line, byte) => combined.locate(line, byte);
-  if (await ingestBatch(run, db, section, [combined.path], false, locate, logs)) return true;
+  if (await ingestBatch(run, db, section, [combined.path], false, locate, logs, 0)) return true;
   const check = tsvLineCheck(section.header, section.schema);
   const copy = await copyLineRanges(combined.path, [{ from: 1, to: Number.MAX_SAFE_INTEGER, check }],
     await mkdtemp(join(run.tmp, 'clean-')));
@@ -37,7 +39,7 @@ export async function ingestCombined(run: IngestRun, db: Database, section: TsvS
     problems.add(fileProblem(at.file, bad.message, { line: at.line, field: bad.field }));
   }
   try {
-    if (await ingestBatch(run, db, section, copy.files, false, locate, logs, cleaned)) {
+    if (await ingestBatch(run, db, section, copy.files, false, locate, logs, 0, cleaned)) {
       problems.finish();
       return true;
     }
@@ -47,9 +49,12 @@ export async function ingestCombined(run: IngestRun, db: Database, section: TsvS
   }
 }
 
-/** One scan of `readPaths` holding the data lines of `logs`, and the record of those files, in one transaction. */
+/**
+ * One scan of `readPaths` holding the data lines of `logs` (and `headerLines` header lines), and the record of those
+ * files, in one transaction.
+ */
 async function ingestBatch(run: IngestRun, db: Database, section: TsvSection, readPaths: string[], gzip: boolean, locate: Locate,
-  logs: BatchedLog[], cleaned = new Map<string, number>()): Promise<boolean> {
+  logs: BatchedLog[], headerLines: number, cleaned = new Map<string, number>()): Promise<boolean> {
   const logPath = section.schema.path;
   const problems: IngestProblem[] = [];
   const done = (rows: number) => {
@@ -70,7 +75,7 @@ async function ingestBatch(run: IngestRun, db: Database, section: TsvSection, re
       return rows;
     }));
   } catch (e) {
-    if (!(e instanceof BadLines) || e.count > MAX_REJECTED_LINES) return false;
+    if (!(e instanceof BadLines) || e.count + headerLines > MAX_REJECTED_LINES) return false;
   }
   try {
     const rows = await db.transaction(async () => {
