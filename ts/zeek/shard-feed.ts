@@ -58,7 +58,8 @@ class WorkerStream {
 
 /** The descriptor of a stream over a pipe (a Zeek's stdin), or undefined (any other stream). */
 function pipeFd(out: Writable): number | undefined {
-  const fd = pipeDescriptor(out);
+  // A closed stream's descriptor number may already name another file.
+  const fd = out.destroyed ? undefined : pipeDescriptor(out);
   try {
     return fd !== undefined && fstatSync(fd).isFIFO() ? fd : undefined;
   } catch {
