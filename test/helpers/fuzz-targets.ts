@@ -14,6 +14,7 @@ import { scanLogFile } from '../../ts/logs/log-file-scan';
 import { LogFormatError, parseSections } from '../../ts/logs/tsv-header';
 import { jsonLineCheck, tsvLineCheck } from '../../ts/logs/line-check';
 import { catalogSchema } from '../../ts/logs/json-schema';
+import { doubled } from '../../ts/common/doubled';
 import { corpusPath } from './corpus';
 import { epb, idb, option, pcapHeader, pcapRecord, shb, spb } from './capture-files';
 import { Mutation, applyMutations, mutatedArb, mutationArb, shown } from './fuzz';
@@ -144,7 +145,7 @@ export async function captureTarget(dir: string): Promise<FuzzTarget<CaptureInpu
       writeFileSync(file, bytes.file);
       // Every byte onData saw, in a buffer that doubles: concatenating it anew at each record took time quadratic in
       // the records (a hang of the harness, not the reader, on 46,811 records of 64-byte reads).
-      let seen = Buffer.alloc(1 << 16);
+      let seen = new Uint8Array(1 << 16);
       let streamLength = 0;
       let records = 0;
       let format: 'pcap' | 'pcapng' = 'pcap';
@@ -152,7 +153,7 @@ export async function captureTarget(dir: string): Promise<FuzzTarget<CaptureInpu
       const started = Date.now();
       const reading = readCapture(file, r => {
         records++;
-        const stream = seen.subarray(0, streamLength);
+        const stream = Buffer.from(seen.buffer, 0, streamLength);
         const at = r.offset + dataStart(format, stream, r.offset);
         if (!(r.offset >= 0 && r.offset + r.recordLength <= streamLength)) bad.push(`record at ${r.offset}+${r.recordLength} outside ${streamLength} bytes`);
         else if (r.data.length !== r.caplen || !stream.subarray(at, at + r.caplen).equals(r.data)) bad.push(`record at ${r.offset}: its data is not the file's bytes at ${at}`);
@@ -162,7 +163,7 @@ export async function captureTarget(dir: string): Promise<FuzzTarget<CaptureInpu
         maxRecords: input.maxRecords,
         onInfo: info => { format = info.format; },
         onData: chunk => {
-          if (streamLength + chunk.length > seen.length) seen = Buffer.concat([seen, Buffer.alloc(Math.max(seen.length, chunk.length))]);
+          while (streamLength + chunk.length > seen.length) seen = doubled(seen);
           seen.set(chunk, streamLength);
           streamLength += chunk.length;
         },
@@ -188,7 +189,7 @@ export async function captureTarget(dir: string): Promise<FuzzTarget<CaptureInpu
       if (outcome === 'hang') throw new Error(`no answer after ${Date.now() - started} ms for ${bytes.file.length} bytes`);
       assert.deepEqual(bad.slice(0, 3), []);
       // Every byte of the stream goes to onData exactly once (the reader hashes captures through it).
-      if (outcome !== undefined && bytes.stream) assert.equal(seen.subarray(0, streamLength).equals(bytes.stream), true, 'onData saw every byte once');
+      if (outcome !== undefined && bytes.stream) assert.equal(Buffer.from(seen.buffer, 0, streamLength).equals(bytes.stream), true, 'onData saw every byte once');
       // Bounded work: no record takes fewer than 12 bytes.
       assert.ok(records <= streamLength / 12, `${records} records from ${streamLength} bytes`);
     },
